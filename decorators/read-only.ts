@@ -1,0 +1,18 @@
+import { placementDecorator } from "./placement";
+
+/**
+ * Marks an entity read-only: writes to it throw `ReadOnlyDatabaseError` unless the router
+ * runs in test mode. Combine it with `@RoutedTo` to place it in another system's database.
+ *
+ * @example
+ * ```ts
+ * @ReadOnly()
+ * @RoutedTo("legacy")
+ * @Entity()
+ * export class LegacyCustomer { ... }
+ * ```
+ * @throws RegistryFrozenError when applied after a TenantRouter was created.
+ */
+export function ReadOnly(): ClassDecorator {
+  return placementDecorator({ kind: "readOnly" });
+}

@@ -1,0 +1,18 @@
+import { placementDecorator } from "./placement";
+
+/** Options of {@link Unmanaged}. */
+export interface UnmanagedOptions {
+  /** Create the table in test databases (test mode) even though it is never migrated. */
+  readonly createInTests?: boolean;
+}
+
+/**
+ * Marks an entity whose table typeorm-router never creates or migrates (Django's
+ * `managed = False`), for tables owned by another system. With `createInTests: true` its
+ * table is created in test databases so tests can use it.
+ *
+ * @throws RegistryFrozenError when applied after a TenantRouter was created.
+ */
+export function Unmanaged(options: UnmanagedOptions = {}): ClassDecorator {
+  return placementDecorator({ kind: "unmanaged", createInTests: options.createInTests === true });
+}

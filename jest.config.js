@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/spec"],
+  testMatch: ["**/*.spec.ts"],
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: false }],
+  },
+  moduleNameMapper: {
+    "^typeorm-router$": "<rootDir>/lib/index.ts",
+    "^typeorm-router/decorators$": "<rootDir>/decorators/index.ts",
+  },
+  setupFiles: ["reflect-metadata"],
+  testTimeout: 60000,
+};

@@ -1,0 +1,123 @@
+import { DataSource, type DataSourceOptions } from "typeorm";
+import { aliasTarget, tenantTarget, type DatabaseTarget } from "./database-target";
+import { TENANT_GROUP, type EntityRegistry } from "./entity-registry";
+import { ConfigurationError, DataSourceInitError } from "./errors";
+import type { NormalizedOptions } from "./router-options";
+import { checkDataSourceOptions } from "./router-options";
+import type { TemporarySqliteFolder } from "./strategies/temporary-sqlite";
+
+/** Props of {@link DataSourceFactory}. */
+export interface DataSourceFactoryProps {
+  readonly options: NormalizedOptions;
+  readonly registry: EntityRegistry;
+  /** In test mode, where default test databases go. */
+  readonly testFolder: TemporarySqliteFolder | undefined;
+}
+
+// Used only to build metadata for tenants before any tenant is known; never connected.
+const BLUEPRINT_TENANT = "blueprint";
+
+/**
+ * Builds the DataSource of an alias or a tenant: the right options (real or test), only the
+ * entities placed there (plus the ones they are allowed to relate to, which are never
+ * synchronized there), and the schema synchronized when asked or in test mode.
+ */
+export class DataSourceFactory {
+  readonly #props: DataSourceFactoryProps;
+
+  constructor(props: DataSourceFactoryProps) {
+    this.#props = props;
+  }
+
+  /** The placement group of `target`: its alias, or `"tenant"`. */
+  static groupOf(target: DatabaseTarget): string {
+    return target.kind === "alias" ? target.name : TENANT_GROUP;
+  }
+
+  /** The TypeORM options `target` connects with (test options in test mode). */
+  optionsFor(target: DatabaseTarget): DataSourceOptions {
+    const { options, testFolder } = this.#props;
+    if (target.kind === "alias") {
+      const database = options.databases.get(target.name)!;
+      if (!options.testMode) return database.options;
+      return database.testOptions ?? testFolder!.optionsFor(`alias-${target.name}`);
+    }
+    const tenants = options.tenants;
+    if (!tenants) {
+      throw ConfigurationError.invalid(
+        "tenants",
+        `${target.description} was routed to, but no tenants are configured`,
+        "Add tenants: { list, options } to TenantRouter.create.",
+      );
+    }
+    if (!options.testMode) return tenants.strategy.optionsFor(target.name);
+    if (!tenants.testOptions) return testFolder!.optionsFor(`tenant-${target.name}`);
+    const testOptions = tenants.testOptions(target.name);
+    checkDataSourceOptions(testOptions, `tenants.testOptions("${target.name}")`);
+    return testOptions;
+  }
+
+  /**
+   * Creates, initializes and (when asked, or in test mode) synchronizes `target`'s DataSource.
+   *
+   * @throws DataSourceInitError naming the database, with the driver error as `cause`.
+   */
+  async open(target: DatabaseTarget): Promise<DataSource> {
+    const dataSource = this.#create(DataSourceFactory.groupOf(target), this.optionsFor(target));
+    try {
+      await dataSource.initialize();
+      this.#markSynchronizable(dataSource, DataSourceFactory.groupOf(target));
+      if (this.#shouldSynchronize(target)) await dataSource.synchronize();
+    } catch (cause) {
+      if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+      throw DataSourceInitError.failed(target.description, cause);
+    }
+    return dataSource;
+  }
+
+  /**
+   * A never-connected DataSource of `group` whose entity metadata is built, for the routed
+   * operations that need metadata but no connection (`create`, `merge`, `hasId`, `getId`).
+   */
+  async blueprint(group: string): Promise<DataSource> {
+    const target =
+      group === TENANT_GROUP ? tenantTarget(BLUEPRINT_TENANT) : aliasTarget(group, false);
+    const options = this.#optionsWithEntities(group, this.optionsFor(target));
+    const dataSource = new BlueprintDataSource(options);
+    await dataSource.buildMetadataOnly();
+    return dataSource;
+  }
+
+  #create(group: string, options: DataSourceOptions): DataSource {
+    return new DataSource(this.#optionsWithEntities(group, options));
+  }
+
+  #optionsWithEntities(group: string, options: DataSourceOptions): DataSourceOptions {
+    const entities = this.#props.registry.metadataEntitiesFor(group);
+    return { ...options, synchronize: false, entities, migrations: [] };
+  }
+
+  #shouldSynchronize(target: DatabaseTarget): boolean {
+    if (this.#props.options.testMode) return true;
+    return this.optionsFor(target).synchronize === true;
+  }
+
+  // Only the entities placed in this group, and managed ones (or test-only ones in test
+  // mode), may be created here; related entities from other groups are metadata only.
+  #markSynchronizable(dataSource: DataSource, group: string): void {
+    const { registry, options } = this.#props;
+    for (const metadata of dataSource.entityMetadatas) {
+      if (typeof metadata.target !== "function") continue;
+      const placement = registry.placementOf(metadata.target);
+      const managed = !placement.unmanaged || (options.testMode && placement.createInTests);
+      metadata.synchronize = placement.group === group && managed;
+    }
+  }
+}
+
+// Builds entity metadata without connecting (DataSource.buildMetadatas is protected).
+class BlueprintDataSource extends DataSource {
+  buildMetadataOnly(): Promise<void> {
+    return this.buildMetadatas();
+  }
+}

@@ -1,0 +1,373 @@
+/**
+ * The error hierarchy of typeorm-router.
+ *
+ * Every error says what happened, where, and how to fix it; has a stable `code`; and keeps the
+ * driver or user error that caused it as `cause`. Errors are built through static factories so
+ * that the wording stays in one place.
+ */
+
+/** Stable machine-readable codes, one per error class. */
+export type RoutingErrorCode =
+  | "BOOTSTRAP_FAILED"
+  | "INVALID_CONFIGURATION"
+  | "NO_TENANT_CONTEXT"
+  | "UNKNOWN_TENANT"
+  | "INVALID_TENANT_ID"
+  | "UNKNOWN_DATABASE"
+  | "ENTITY_NOT_DISCOVERED"
+  | "READ_ONLY_DATABASE"
+  | "CROSS_DATABASE_TRANSACTION"
+  | "UNROUTABLE_OPERATION"
+  | "REGISTRY_FROZEN"
+  | "DATASOURCE_INIT_FAILED"
+  | "POOL_EXHAUSTED"
+  | "ROUTER_CLOSED";
+
+/**
+ * Base class of every error thrown by typeorm-router.
+ *
+ * Catch this to handle any routing failure; switch on `code` to tell them apart.
+ */
+export abstract class RoutingError extends Error {
+  /** A stable code that identifies the kind of failure. */
+  abstract readonly code: RoutingErrorCode;
+
+  protected constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Describes the database a routing error happened in. */
+export function describeDatabase(ref: { kind: "alias" | "tenant"; name: string }): string {
+  return ref.kind === "alias" ? `database "${ref.name}"` : `the database of tenant "${ref.name}"`;
+}
+
+/** One problem found while bootstrapping; a {@link BootstrapError} lists them all. */
+export interface BootstrapProblem {
+  /** What kind of problem this is. */
+  readonly kind:
+    | "decorator-on-non-entity"
+    | "undiscovered-entity"
+    | "conflicting-placement"
+    | "unknown-alias"
+    | "cross-placement-relation"
+    | "empty-glob"
+    | "import-failed"
+    | "not-an-entity"
+    | "invalid-metadata";
+  /** A full sentence: what is wrong, where, and how to fix it. */
+  readonly message: string;
+  /** The underlying error, when one was thrown (for example by a failed glob import). */
+  readonly cause?: unknown;
+}
+
+/**
+ * Thrown by `TenantRouter.create` when discovery or validation finds problems.
+ *
+ * It lists every problem found, not only the first, so that one fix-and-rerun cycle is enough.
+ */
+export class BootstrapError extends RoutingError {
+  readonly code = "BOOTSTRAP_FAILED" as const;
+
+  private constructor(
+    message: string,
+    /** Every problem found at bootstrap. */
+    readonly problems: readonly BootstrapProblem[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** Builds the error from the list of problems found. */
+  static fromProblems(problems: readonly BootstrapProblem[]): BootstrapError {
+    const lines = problems.map((problem, index) => `  ${index + 1}. ${problem.message}`);
+    const cause = problems.find((problem) => problem.cause !== undefined);
+    return new BootstrapError(
+      `TenantRouter.create found ${problems.length} problem(s) with the entities and routing ` +
+        `rules; nothing was opened:\n${lines.join("\n")}`,
+      problems,
+      cause ? { cause: cause.cause } : undefined,
+    );
+  }
+}
+
+/** Thrown when the options given to `TenantRouter.create` (or a helper) are invalid. */
+export class ConfigurationError extends RoutingError {
+  readonly code = "INVALID_CONFIGURATION" as const;
+
+  private constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+
+  /** A generic invalid option: `where` names the option, `fix` says what to do. */
+  static invalid(where: string, problem: string, fix: string): ConfigurationError {
+    return new ConfigurationError(`Invalid option ${where}: ${problem}. ${fix}`);
+  }
+
+  /** A user-supplied option callback threw. */
+  static callbackFailed(where: string, cause: unknown): ConfigurationError {
+    return new ConfigurationError(
+      `${where} threw: ${messageOf(cause)}. Make it return options for any valid tenant id ` +
+        `without opening connections.`,
+      { cause },
+    );
+  }
+}
+
+/** Thrown when an operation needs a tenant but none is in the current context. */
+export class NoTenantContextError extends RoutingError {
+  readonly code = "NO_TENANT_CONTEXT" as const;
+
+  private constructor(message: string) {
+    super(message);
+  }
+
+  /** An `@External` entity was used with no tenant in context. */
+  static forEntity(entityName: string, operation: string): NoTenantContextError {
+    return new NoTenantContextError(
+      `Cannot ${operation} entity "${entityName}": it is @External (it lives in every tenant ` +
+        `database, never in "default") and no tenant is in context. Wrap the call in ` +
+        `withTenant(tenantId, () => ...) or use the tenant middleware; typeorm-router never ` +
+        `falls back to "default".`,
+    );
+  }
+
+  /** `requireTenant()` was called with no tenant in context. */
+  static required(): NoTenantContextError {
+    return new NoTenantContextError(
+      `requireTenant() was called with no tenant in context. Run this code inside ` +
+        `withTenant(tenantId, () => ...) or behind the tenant middleware.`,
+    );
+  }
+
+  /** The tenant middleware could not resolve a tenant from a request. */
+  static fromRequest(): NoTenantContextError {
+    return new NoTenantContextError(
+      `The tenant middleware could not resolve a tenant from the request (resolve() returned ` +
+        `nothing). Send the tenant the way resolve() reads it, or pass { optional: true } to ` +
+        `let requests without a tenant through.`,
+    );
+  }
+}
+
+/** Thrown when a tenant id is valid but not known to the tenant directory. */
+export class UnknownTenantError extends RoutingError {
+  readonly code = "UNKNOWN_TENANT" as const;
+
+  private constructor(
+    message: string,
+    /** The tenant that was asked for. */
+    readonly tenant: string,
+  ) {
+    super(message);
+  }
+
+  /** `tenant` is not in the directory; `source` says how tenants are known. */
+  static notListed(tenant: string, source: string): UnknownTenantError {
+    return new UnknownTenantError(
+      `Unknown tenant "${tenant}": it is not listed by ${source}. No connection was opened. ` +
+        `Add the tenant there (or with router.tenants.create()) before routing to it.`,
+      tenant,
+    );
+  }
+}
+
+/** Thrown when a tenant id does not match the allowed pattern; nothing has been touched. */
+export class InvalidTenantIdError extends RoutingError {
+  readonly code = "INVALID_TENANT_ID" as const;
+
+  private constructor(message: string) {
+    super(message);
+  }
+
+  /** `value` failed `pattern` in `where`. */
+  static rejected(value: unknown, pattern: RegExp, where: string): InvalidTenantIdError {
+    const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+    return new InvalidTenantIdError(
+      `Invalid tenant id ${shown} in ${where}: tenant ids must match ${pattern} (lowercase ` +
+        `letters, digits, "_" and "-", 1 to 63 characters, starting with a letter or digit). ` +
+        `Nothing was created or opened. Normalise the id before routing to it.`,
+    );
+  }
+}
+
+/** Thrown when a router answers with, or a call names, an alias that is not configured. */
+export class UnknownDatabaseError extends RoutingError {
+  readonly code = "UNKNOWN_DATABASE" as const;
+
+  private constructor(message: string) {
+    super(message);
+  }
+
+  /** `alias` is not one of `known`; `where` says who asked for it. */
+  static forAlias(alias: string, known: readonly string[], where: string): UnknownDatabaseError {
+    return new UnknownDatabaseError(
+      `Unknown database alias "${alias}" (from ${where}). Configured aliases: ` +
+        `${known.map((name) => `"${name}"`).join(", ")}. Add it under "databases" in ` +
+        `TenantRouter.create or fix the router.`,
+    );
+  }
+}
+
+/** Thrown when an entity that was not discovered at bootstrap is used through the router. */
+export class EntityNotDiscoveredError extends RoutingError {
+  readonly code = "ENTITY_NOT_DISCOVERED" as const;
+
+  private constructor(message: string) {
+    super(message);
+  }
+
+  /** `entityName` is not among the router's entities. */
+  static forEntity(entityName: string): EntityNotDiscoveredError {
+    return new EntityNotDiscoveredError(
+      `Entity "${entityName}" was not discovered by this TenantRouter, so it has no placement. ` +
+        `Make sure it is an @Entity and is provided in the "entities" option (a class or a ` +
+        `glob that matches its file).`,
+    );
+  }
+}
+
+/** Thrown when a write targets a read-only database or entity outside test mode. */
+export class ReadOnlyDatabaseError extends RoutingError {
+  readonly code = "READ_ONLY_DATABASE" as const;
+
+  private constructor(message: string) {
+    super(message);
+  }
+
+  /** A `operation` on `entityName` was routed to a read-only `database`. */
+  static refused(what: string, database: string, reason: string): ReadOnlyDatabaseError {
+    return new ReadOnlyDatabaseError(
+      `Refused to write ${what} to ${database}: ${reason}. Nothing was sent to the database. ` +
+        `Writes are allowed only in test mode (TenantRouter.create({ testMode: true })), ` +
+        `which routes to a test copy.`,
+    );
+  }
+}
+
+/** Thrown when code inside `router.transaction()` touches a second database. */
+export class CrossDatabaseTransactionError extends RoutingError {
+  readonly code = "CROSS_DATABASE_TRANSACTION" as const;
+
+  private constructor(message: string) {
+    super(message);
+  }
+
+  /** The transaction is pinned to `pinned` but `what` routed to `other`. */
+  static touched(pinned: string, other: string, what: string): CrossDatabaseTransactionError {
+    return new CrossDatabaseTransactionError(
+      `This transaction is pinned to ${pinned}, but ${what} routed to ${other}. A transaction ` +
+        `runs on one connection; the transaction will roll back. Move that work out of the ` +
+        `transaction or into a transaction of its own.`,
+    );
+  }
+}
+
+/** Thrown when an operation gives the router nothing to route by (no entity, no target). */
+export class UnroutableOperationError extends RoutingError {
+  readonly code = "UNROUTABLE_OPERATION" as const;
+
+  private constructor(message: string) {
+    super(message);
+  }
+
+  /** `operation` was called on the routed manager without an entity or a pinned transaction. */
+  static withoutTarget(operation: string): UnroutableOperationError {
+    return new UnroutableOperationError(
+      `router.manager.${operation}() names no entity, so there is nothing to route it by. Use ` +
+        `router.query(target, sql, parameters) with an explicit alias or { tenant }, call it on ` +
+        `router.getRepository(Entity), or run it inside router.transaction() after the ` +
+        `transaction has touched its database.`,
+    );
+  }
+
+  /** A property of the routed manager that only makes sense for one database was read. */
+  static ambiguousProperty(property: string): UnroutableOperationError {
+    return new UnroutableOperationError(
+      `router.manager.${property} is ambiguous: the routed manager spans every database. Use ` +
+        `router.dataSourceFor(Entity, { operation }) to get the DataSource an entity routes to.`,
+    );
+  }
+
+  /** `what` is not supported through the routed layer. */
+  static unsupported(what: string, fix: string): UnroutableOperationError {
+    return new UnroutableOperationError(`${what} is not supported by the routed layer. ${fix}`);
+  }
+}
+
+/** Thrown by a routing decorator that runs after a router froze the registry. */
+export class RegistryFrozenError extends RoutingError {
+  readonly code = "REGISTRY_FROZEN" as const;
+
+  private constructor(message: string) {
+    super(message);
+  }
+
+  /** `decorator` was applied to `className` after bootstrap. */
+  static lateDecorator(decorator: string, className: string): RegistryFrozenError {
+    return new RegistryFrozenError(
+      `@${decorator}() ran on class "${className}" after a TenantRouter was created, so the ` +
+        `router never saw it and would route it wrongly. Import the module that defines ` +
+        `"${className}" before TenantRouter.create(), or list it in "entities".`,
+    );
+  }
+}
+
+/** Thrown when a DataSource for an alias or tenant fails to initialize. */
+export class DataSourceInitError extends RoutingError {
+  readonly code = "DATASOURCE_INIT_FAILED" as const;
+
+  private constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+  }
+
+  /** Opening `database` failed with `cause`. */
+  static failed(database: string, cause: unknown): DataSourceInitError {
+    return new DataSourceInitError(
+      `Could not open ${database}: ${messageOf(cause)}. Check its connection options; the ` +
+        `next call will try again.`,
+      { cause },
+    );
+  }
+}
+
+/** Thrown when every pooled tenant DataSource is in use and none frees up in time. */
+export class PoolExhaustedError extends RoutingError {
+  readonly code = "POOL_EXHAUSTED" as const;
+
+  private constructor(message: string) {
+    super(message);
+  }
+
+  /** Waited `waitedMs` for a slot under a cap of `cap` open tenant DataSources. */
+  static timedOut(database: string, cap: number, waitedMs: number): PoolExhaustedError {
+    return new PoolExhaustedError(
+      `Could not open ${database}: all ${cap} tenant DataSources allowed by ` +
+        `pool.maxOpenTenants are in use, and none was released within ${waitedMs} ms. Raise ` +
+        `pool.maxOpenTenants or pool.acquireTimeoutMs, or shorten long-running work.`,
+    );
+  }
+}
+
+/** Thrown when a closed router is used. */
+export class RouterClosedError extends RoutingError {
+  readonly code = "ROUTER_CLOSED" as const;
+
+  private constructor(message: string) {
+    super(message);
+  }
+
+  /** `operation` was attempted after `router.close()`. */
+  static used(operation: string): RouterClosedError {
+    return new RouterClosedError(
+      `Cannot ${operation}: this TenantRouter was closed. Create a new one with ` +
+        `TenantRouter.create().`,
+    );
+  }
+}
+
+/** The message of an unknown thrown value. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

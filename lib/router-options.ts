@@ -1,0 +1,275 @@
+import type { DataSourceOptions } from "typeorm";
+import { ConfigurationError } from "./errors";
+import type { PoolOptions } from "./data-source-pool";
+import { DEFAULT_ALIAS, TENANT_GROUP, type EntitySource } from "./entity-registry";
+import type { Router } from "./router-chain";
+import { databasePerTenant } from "./strategies/database-per-tenant";
+import type { TenantStrategy } from "./strategies/tenant-strategy";
+import type { TenantList } from "./tenant-directory";
+
+/** A named database with routing settings. */
+export interface DatabaseConfig {
+  /** TypeORM options of the database, without `entities` or `migrations` (the router adds them). */
+  readonly options: DataSourceOptions;
+  /** Refuse every write to it outside test mode (`ReadOnlyDatabaseError`). */
+  readonly readOnly?: boolean;
+  /** Options of its test copy in test mode. Default: a temporary SQLite file. */
+  readonly testOptions?: DataSourceOptions;
+}
+
+/** How tenants are known and where their databases are. Give `options` or `strategy`. */
+export interface TenantsConfig {
+  /** The tenants: a static list or a function listing them (see `tenantsFromEntity`). */
+  readonly list: TenantList;
+  /** Database-per-tenant: the DataSource options of one tenant's database. */
+  readonly options?: (tenant: string) => DataSourceOptions;
+  /** A tenant strategy, instead of `options`. */
+  readonly strategy?: TenantStrategy;
+  /** Options of a tenant's test database in test mode. Default: a temporary SQLite file. */
+  readonly testOptions?: (tenant: string) => DataSourceOptions;
+  /** On a miss, re-read the list at most this often (ms). Default 1000. */
+  readonly refreshIntervalMs?: number;
+}
+
+/** The options of `TenantRouter.create`. */
+export interface TenantRouterOptions {
+  /** Entity classes and globs; globs are imported eagerly at bootstrap. */
+  readonly entities: readonly EntitySource[];
+  /** Named databases; `default` is required. A value is DataSource options or a config. */
+  readonly databases: { readonly [alias: string]: DataSourceOptions | DatabaseConfig };
+  /** Tenants; required when any entity is `@External`. */
+  readonly tenants?: TenantsConfig;
+  /** Custom routers, consulted before the decorator rules; the first definite answer wins. */
+  readonly routers?: readonly Router[];
+  /** Route every alias and tenant to a test database and allow writes to read-only ones. */
+  readonly testMode?: boolean;
+  /**
+   * What to do about entities TypeORM knows but `entities` did not discover: `"error"`
+   * (default) fails bootstrap; `"ignore"` is for entities that belong to another DataSource.
+   */
+  readonly undiscoveredEntities?: "error" | "ignore";
+  /** Limits of the tenant DataSource pool. */
+  readonly pool?: PoolOptions;
+  /** Directory relative globs are resolved from. Default `process.cwd()`. */
+  readonly cwd?: string;
+}
+
+/** A database after validation. */
+export interface NormalizedDatabase {
+  readonly alias: string;
+  readonly options: DataSourceOptions;
+  readonly readOnly: boolean;
+  readonly testOptions: DataSourceOptions | undefined;
+}
+
+/** Tenants after validation. */
+export interface NormalizedTenants {
+  readonly list: TenantList;
+  readonly strategy: TenantStrategy;
+  readonly testOptions: ((tenant: string) => DataSourceOptions) | undefined;
+  readonly refreshIntervalMs: number;
+}
+
+/** The options of `TenantRouter.create` after validation. */
+export interface NormalizedOptions {
+  readonly entities: readonly EntitySource[];
+  readonly databases: ReadonlyMap<string, NormalizedDatabase>;
+  readonly tenants: NormalizedTenants | undefined;
+  readonly routers: readonly Router[];
+  readonly testMode: boolean;
+  readonly undiscoveredEntities: "error" | "ignore";
+  readonly pool: Required<PoolOptions>;
+  readonly cwd: string;
+}
+
+// The router owns these: it sets entities and migrations per placement, and never lets
+// TypeORM drop or migrate a database on initialize().
+const OWNED_KEYS = ["entities", "migrations", "migrationsRun", "dropSchema"] as const;
+
+/**
+ * Validates and normalizes `TenantRouter.create` options.
+ *
+ * @throws ConfigurationError naming the first invalid option and how to fix it.
+ */
+export function normalizeOptions(options: TenantRouterOptions): NormalizedOptions {
+  if (!options || typeof options !== "object") {
+    throw ConfigurationError.invalid(
+      "TenantRouter.create(options)",
+      "options are missing",
+      "Pass { entities, databases, tenants }.",
+    );
+  }
+  if (!Array.isArray(options.entities)) {
+    throw ConfigurationError.invalid(
+      "entities",
+      "it must be an array of entity classes and globs",
+      'Pass e.g. entities: ["src/**/*.entity.{ts,js}"].',
+    );
+  }
+  for (const [index, source] of options.entities.entries()) {
+    if (typeof source !== "function" && (typeof source !== "string" || source.length === 0)) {
+      throw ConfigurationError.invalid(
+        `entities[${index}]`,
+        `${JSON.stringify(source)} is neither a class nor a glob`,
+        "Pass entity classes or non-empty glob strings.",
+      );
+    }
+  }
+  const databases = normalizeDatabases(options.databases);
+  const tenants = options.tenants === undefined ? undefined : normalizeTenants(options.tenants);
+  const routers = options.routers ?? [];
+  if (!Array.isArray(routers) || routers.some((router) => !router || typeof router !== "object")) {
+    throw ConfigurationError.invalid(
+      "routers",
+      "it must be an array of router objects",
+      "Pass objects with dbForRead/dbForWrite/allowRelation/allowMigrate methods.",
+    );
+  }
+  const undiscoveredEntities = options.undiscoveredEntities ?? "error";
+  if (undiscoveredEntities !== "error" && undiscoveredEntities !== "ignore") {
+    throw ConfigurationError.invalid(
+      "undiscoveredEntities",
+      `${JSON.stringify(undiscoveredEntities)} is not allowed`,
+      'Use "error" or "ignore".',
+    );
+  }
+  return Object.freeze({
+    entities: Object.freeze([...options.entities]),
+    databases,
+    tenants,
+    routers: Object.freeze([...routers]),
+    testMode: options.testMode === true,
+    undiscoveredEntities,
+    pool: normalizePool(options.pool ?? {}),
+    cwd: options.cwd ?? process.cwd(),
+  });
+}
+
+function normalizeDatabases(
+  databases: TenantRouterOptions["databases"] | undefined,
+): ReadonlyMap<string, NormalizedDatabase> {
+  if (!databases || typeof databases !== "object" || !(DEFAULT_ALIAS in databases)) {
+    throw ConfigurationError.invalid(
+      "databases",
+      'there is no "default" database',
+      'Pass databases: { default: { type: "better-sqlite3", database: "app.db" } }.',
+    );
+  }
+  const normalized = new Map<string, NormalizedDatabase>();
+  for (const [alias, value] of Object.entries(databases)) {
+    if (alias === TENANT_GROUP || !/^[A-Za-z0-9_-]+$/.test(alias)) {
+      throw ConfigurationError.invalid(
+        `databases.${alias}`,
+        `"${alias}" cannot be an alias name`,
+        `Use letters, digits, "_" and "-"; "${TENANT_GROUP}" is reserved for tenant databases.`,
+      );
+    }
+    const config: DatabaseConfig = isDatabaseConfig(value) ? value : { options: value };
+    checkDataSourceOptions(
+      config.options,
+      `databases.${alias}${isDatabaseConfig(value) ? ".options" : ""}`,
+    );
+    if (config.testOptions !== undefined)
+      checkDataSourceOptions(config.testOptions, `databases.${alias}.testOptions`);
+    normalized.set(
+      alias,
+      Object.freeze({
+        alias,
+        options: config.options,
+        readOnly: config.readOnly === true,
+        testOptions: config.testOptions,
+      }),
+    );
+  }
+  return normalized;
+}
+
+function normalizeTenants(tenants: TenantsConfig): NormalizedTenants {
+  const { list } = tenants;
+  if (typeof list !== "function" && !Array.isArray(list)) {
+    throw ConfigurationError.invalid(
+      "tenants.list",
+      "it must be an array of tenant ids or a function",
+      'Pass list: ["acme", "globex"] or list: async () => [...].',
+    );
+  }
+  if ((tenants.options === undefined) === (tenants.strategy === undefined)) {
+    throw ConfigurationError.invalid(
+      "tenants",
+      "give exactly one of options or strategy",
+      "Pass options: (tenant) => DataSourceOptions for a database per tenant, or a strategy.",
+    );
+  }
+  if (tenants.options !== undefined && typeof tenants.options !== "function") {
+    throw ConfigurationError.invalid(
+      "tenants.options",
+      "it must be a function of the tenant id",
+      "Pass options: (tenant) => ({ type: ..., database: ... }).",
+    );
+  }
+  const refreshIntervalMs = tenants.refreshIntervalMs ?? 1000;
+  checkNonNegative(refreshIntervalMs, "tenants.refreshIntervalMs");
+  return Object.freeze({
+    list,
+    strategy: tenants.strategy ?? databasePerTenant(tenants.options!),
+    testOptions: tenants.testOptions,
+    refreshIntervalMs,
+  });
+}
+
+function normalizePool(pool: PoolOptions): Required<PoolOptions> {
+  const normalized = {
+    maxOpenTenants: pool.maxOpenTenants ?? 100,
+    idleTimeoutMs: pool.idleTimeoutMs ?? 300_000,
+    acquireTimeoutMs: pool.acquireTimeoutMs ?? 30_000,
+  };
+  if (!Number.isInteger(normalized.maxOpenTenants) || normalized.maxOpenTenants < 1) {
+    throw ConfigurationError.invalid(
+      "pool.maxOpenTenants",
+      `${normalized.maxOpenTenants} is not a positive integer`,
+      "Pass the most tenant DataSources to keep open, e.g. 100.",
+    );
+  }
+  checkNonNegative(normalized.idleTimeoutMs, "pool.idleTimeoutMs");
+  checkNonNegative(normalized.acquireTimeoutMs, "pool.acquireTimeoutMs");
+  return Object.freeze(normalized);
+}
+
+/**
+ * Checks DataSource options given to the router.
+ *
+ * @throws ConfigurationError when they have no `type` or set keys the router owns.
+ */
+export function checkDataSourceOptions(options: DataSourceOptions, where: string): void {
+  if (!options || typeof options !== "object" || typeof options.type !== "string") {
+    throw ConfigurationError.invalid(
+      where,
+      "it has no driver type",
+      'Pass TypeORM DataSource options such as { type: "better-sqlite3", database: "app.db" }.',
+    );
+  }
+  const owned = OWNED_KEYS.filter(
+    (key) => (options as unknown as Record<string, unknown>)[key] !== undefined,
+  );
+  if (owned.length > 0) {
+    throw ConfigurationError.invalid(
+      where,
+      `it sets ${owned.join(", ")}, which the router manages per placement`,
+      "Remove them: give entities once to TenantRouter.create({ entities }); migrations and schema changes go through the router.",
+    );
+  }
+}
+
+function isDatabaseConfig(value: DataSourceOptions | DatabaseConfig): value is DatabaseConfig {
+  return typeof value === "object" && value !== null && "options" in value && !("type" in value);
+}
+
+function checkNonNegative(value: number, where: string): void {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw ConfigurationError.invalid(
+      where,
+      `${value} is not a non-negative number`,
+      "Pass a number of milliseconds.",
+    );
+  }
+}
