@@ -8,7 +8,10 @@ module.exports = tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ["**/*.js"],
-    languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } },
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { module: "writable", require: "readonly" },
+    },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {

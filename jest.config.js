@@ -11,5 +11,6 @@ module.exports = {
     "^typeorm-router/decorators$": "<rootDir>/decorators/index.ts",
   },
   setupFiles: ["reflect-metadata"],
+  globalSetup: "<rootDir>/spec/setup/global-setup.ts",
   testTimeout: 60000,
 };

@@ -130,11 +130,11 @@ export class TenantRouter {
       testFolder = normalized.testMode ? await createTemporarySqliteFolder() : undefined;
       const factory = new DataSourceFactory({ options: normalized, registry, testFolder });
       const blueprints = await buildBlueprints(factory, registry, normalized);
-      let router: TenantRouter | undefined;
+      const built: { router?: TenantRouter } = {};
       const directory = normalized.tenants
         ? new TenantDirectory({
             list: normalized.tenants.list,
-            router: () => router!,
+            router: () => built.router!,
             refreshIntervalMs: normalized.tenants.refreshIntervalMs,
           })
         : undefined;
@@ -158,7 +158,7 @@ export class TenantRouter {
         blueprints,
         testMode: normalized.testMode,
       });
-      router = new TenantRouter({
+      built.router = new TenantRouter({
         options: normalized,
         registry,
         pool,
@@ -167,7 +167,7 @@ export class TenantRouter {
         directory,
         testFolder,
       });
-      return router;
+      return built.router;
     } catch (error) {
       registry.release();
       await testFolder?.remove();

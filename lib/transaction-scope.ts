@@ -20,6 +20,7 @@ interface Pinned {
  */
 export class TransactionScope {
   readonly #parent: TransactionScope | undefined;
+  readonly #root: TransactionScope;
   readonly #acquire: (target: DatabaseTarget) => Promise<Lease>;
   readonly #isolationLevel: IsolationLevel | undefined;
   #pinned: Promise<Pinned> | undefined;
@@ -34,13 +35,14 @@ export class TransactionScope {
     isolationLevel?: IsolationLevel,
   ) {
     this.#parent = parent;
+    this.#root = parent ? parent.#root : this;
     this.#acquire = acquire;
     this.#isolationLevel = isolationLevel;
   }
 
   /** The database this transaction is pinned to, once an operation has run. */
   async pinnedTarget(): Promise<DatabaseTarget | undefined> {
-    return (await this.#root().#pinned)?.target;
+    return (await this.#root.#pinned)?.target;
   }
 
   /**
@@ -52,7 +54,7 @@ export class TransactionScope {
     if (this.#finished) {
       throw RouterClosedError.used(`run ${what}: its transaction has already finished`);
     }
-    const root = this.#root();
+    const root = this.#root;
     root.#pinned ??= root.#pin(target);
     const pinned = await root.#pinned;
     if (pinned.target.key !== target.key) {
@@ -73,7 +75,7 @@ export class TransactionScope {
    * @throws CrossDatabaseTransactionError when the transaction is pinned elsewhere.
    */
   pinnedManager(target: DatabaseTarget, what: string): EntityManager | undefined {
-    const pinned = this.#root().#pinnedNow;
+    const pinned = this.#root.#pinnedNow;
     if (pinned && pinned.target.key !== target.key) {
       throw CrossDatabaseTransactionError.touched(
         pinned.target.description,
@@ -86,7 +88,7 @@ export class TransactionScope {
 
   /** The transaction's manager if it is pinned (wherever) and usable synchronously. */
   pinnedManagerAnywhere(): EntityManager | undefined {
-    const pinned = this.#root().#pinnedNow;
+    const pinned = this.#root.#pinnedNow;
     if (!pinned || this.#finished) return undefined;
     if (this.#parent && !this.#savepointOpen) return undefined;
     return pinned.queryRunner.manager;
@@ -97,7 +99,7 @@ export class TransactionScope {
     this.#finished = true;
     if (this.#parent) {
       if (!this.#savepoint) return;
-      const { queryRunner } = await this.#root().#pinned!;
+      const { queryRunner } = await this.#root.#pinned!;
       await this.#savepoint;
       if (failed) await queryRunner.rollbackTransaction();
       else await queryRunner.commitTransaction();
@@ -118,12 +120,6 @@ export class TransactionScope {
       await queryRunner.release();
       lease.release();
     }
-  }
-
-  #root(): TransactionScope {
-    let scope: TransactionScope = this;
-    while (scope.#parent) scope = scope.#parent;
-    return scope;
   }
 
   async #pin(target: DatabaseTarget): Promise<Pinned> {

@@ -1,0 +1,180 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import Database from "better-sqlite3";
+import { Client } from "pg";
+import type { DataSourceOptions } from "typeorm";
+
+/** The PostgreSQL server the suites use (trust auth on the project's machines). */
+export const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/**
+ * One driver the suites run against. Each fixture creates databases under unique names and
+ * drops every one of them in `cleanup()`.
+ */
+export interface DriverFixture {
+  readonly name: "sqlite" | "postgres";
+  /** Creates a fresh, empty database `label` and returns `optionsFor(label)`. */
+  createDatabase(label: string): Promise<DataSourceOptions>;
+  /**
+   * Options of database `label` of this fixture, whether or not it exists yet (SQLite creates
+   * the file on first open; PostgreSQL needs `createDatabase` first).
+   */
+  optionsFor(label: string): DataSourceOptions;
+  /** The user tables in the database `options` points at (read without TypeORM). */
+  tables(options: DataSourceOptions): Promise<string[]>;
+  /** Runs a query directly on the database (without TypeORM) and returns its rows. */
+  rows<T = Record<string, unknown>>(options: DataSourceOptions, sql: string): Promise<T[]>;
+  /** Drops everything the fixture created. */
+  cleanup(): Promise<void>;
+}
+
+/** A fixture for SQLite files (better-sqlite3) in a temporary folder. */
+export async function sqliteFixture(): Promise<DriverFixture> {
+  const folder = await mkdtemp(path.join(os.tmpdir(), "typeorm-router-spec-"));
+  const fileOf = (options: DataSourceOptions) => (options as { database: string }).database;
+  const open = (options: DataSourceOptions) =>
+    new Database(fileOf(options), { readonly: true, fileMustExist: true });
+  const optionsFor = (label: string): DataSourceOptions => ({
+    type: "better-sqlite3",
+    database: path.join(folder, `${label}.sqlite`),
+  });
+  return {
+    name: "sqlite",
+    optionsFor,
+    async createDatabase(label) {
+      return optionsFor(label);
+    },
+    async tables(options) {
+      let db: Database.Database;
+      try {
+        db = open(options);
+      } catch {
+        return [];
+      }
+      try {
+        const rows = db
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+          )
+          .all() as { name: string }[];
+        return rows.map((row) => row.name);
+      } finally {
+        db.close();
+      }
+    },
+    async rows<T>(options: DataSourceOptions, sql: string) {
+      const db = open(options);
+      try {
+        return db.prepare(sql).all() as T[];
+      } finally {
+        db.close();
+      }
+    },
+    cleanup: () => rm(folder, { recursive: true, force: true }),
+  };
+}
+
+async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Whether PostgreSQL answers at PG_URL. */
+export async function postgresAvailable(): Promise<boolean> {
+  try {
+    await withClient(PG_URL, (client) => client.query("SELECT 1"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The URL of database `name` on the PG_URL server. */
+export function databaseUrl(name: string): string {
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A fixture that creates a uniquely named PostgreSQL database per call. */
+export async function postgresFixture(): Promise<DriverFixture> {
+  const created: string[] = [];
+  const prefix = `tr_${randomBytes(4).toString("hex")}_`;
+  const nameOf = (label: string) => `${prefix}${label.replace(/[^a-z0-9_]/g, "_")}`.slice(0, 63);
+  const optionsFor = (label: string): DataSourceOptions => ({
+    type: "postgres",
+    url: databaseUrl(nameOf(label)),
+  });
+  const rows = async <T>(options: DataSourceOptions, sql: string): Promise<T[]> => {
+    const url = (options as { url: string }).url;
+    return withClient(url, async (client) => (await client.query(sql)).rows as T[]);
+  };
+  return {
+    name: "postgres",
+    optionsFor,
+    async createDatabase(label) {
+      const name = nameOf(label);
+      await withClient(PG_URL, (client) => client.query(`CREATE DATABASE "${name}"`));
+      created.push(name);
+      return optionsFor(label);
+    },
+    async tables(options) {
+      const tables = await rows<{ table_name: string }>(
+        options,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
+      );
+      return tables.map((row) => row.table_name);
+    },
+    rows,
+    async cleanup() {
+      await withClient(PG_URL, async (client) => {
+        for (const name of created.splice(0)) {
+          await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        }
+      });
+    },
+  };
+}
+
+/** A driver the suites iterate over; `available` is false when PostgreSQL is absent and not required. */
+export interface DriverCase {
+  readonly name: "sqlite" | "postgres";
+  readonly create: () => Promise<DriverFixture>;
+}
+
+/**
+ * The driver matrix: SQLite always; PostgreSQL when it answers, and always when
+ * REQUIRE_PG=1 (then a missing server fails the suite instead of skipping it).
+ */
+export const DRIVERS: readonly DriverCase[] = [
+  { name: "sqlite", create: sqliteFixture },
+  { name: "postgres", create: postgresFixture },
+];
+
+/**
+ * `describe` once for a driver. PostgreSQL suites are skipped only when the server is absent
+ * and REQUIRE_PG is unset (see global-setup.ts, which fails the run otherwise).
+ */
+export function describeDriver(
+  driver: DriverCase,
+  body: (fixture: () => DriverFixture) => void,
+): void {
+  const available = driver.name === "sqlite" || process.env.TYPEORM_ROUTER_PG_AVAILABLE === "1";
+  (available ? describe : describe.skip)(`on ${driver.name}`, () => {
+    let fixture: DriverFixture | undefined;
+    beforeAll(async () => {
+      fixture = await driver.create();
+    });
+    afterAll(async () => {
+      await fixture?.cleanup();
+    });
+    body(() => fixture!);
+  });
+}
