@@ -93,7 +93,8 @@ export class DataSourceFactory {
   }
 
   #optionsWithEntities(group: string, options: DataSourceOptions): DataSourceOptions {
-    const entities = this.#props.registry.metadataEntitiesFor(group);
+    const { registry, options: routerOptions } = this.#props;
+    const entities = registry.metadataEntitiesFor(group, routerOptions.routers.length > 0);
     return { ...options, synchronize: false, entities, migrations: [] };
   }
 

@@ -166,9 +166,12 @@ export class EntityRegistry {
 
   /**
    * The entities a DataSource of `group` must know for TypeORM to build its metadata: the
-   * group's own entities plus, transitively, the entities they are allowed to relate to.
+   * group's own entities plus, transitively, the entities they relate to — or every entity
+   * when `everything` is set (custom routers may send any entity anywhere). Only the
+   * group's own entities are ever created there.
    */
-  metadataEntitiesFor(group: string): EntityClass[] {
+  metadataEntitiesFor(group: string, everything: boolean): EntityClass[] {
+    if (everything) return [...this.#placements.keys()];
     const storage = getMetadataArgsStorage();
     const needed = new Set(this.entitiesIn(group));
     for (const entity of needed) {
@@ -239,9 +242,10 @@ function resolvePlacement(
     (mark): mark is Extract<PlacementMark, { kind: "external" | "routedTo" }> =>
       mark.kind === "external" || mark.kind === "routedTo",
   );
-  const described = locations.map((mark) =>
-    mark.kind === "external" ? "@External()" : `@RoutedTo("${mark.alias}")`,
-  );
+  // Decorators run bottom-up; list them in the order they are written.
+  const described = locations
+    .map((mark) => (mark.kind === "external" ? "@External()" : `@RoutedTo("${mark.alias}")`))
+    .reverse();
   const duplicates = (["readOnly", "unmanaged"] as const).filter(
     (kind) => marks.filter((mark) => mark.kind === kind).length > 1,
   );

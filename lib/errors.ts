@@ -70,7 +70,8 @@ export interface BootstrapProblem {
 export class BootstrapError extends RoutingError {
   readonly code = "BOOTSTRAP_FAILED" as const;
 
-  private constructor(
+  /** @internal Build errors through the static factories. */
+  constructor(
     message: string,
     /** Every problem found at bootstrap. */
     readonly problems: readonly BootstrapProblem[],
@@ -96,7 +97,8 @@ export class BootstrapError extends RoutingError {
 export class ConfigurationError extends RoutingError {
   readonly code = "INVALID_CONFIGURATION" as const;
 
-  private constructor(message: string, options?: { cause?: unknown }) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
 
@@ -119,7 +121,8 @@ export class ConfigurationError extends RoutingError {
 export class NoTenantContextError extends RoutingError {
   readonly code = "NO_TENANT_CONTEXT" as const;
 
-  private constructor(message: string) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
     super(message);
   }
 
@@ -155,7 +158,8 @@ export class NoTenantContextError extends RoutingError {
 export class UnknownTenantError extends RoutingError {
   readonly code = "UNKNOWN_TENANT" as const;
 
-  private constructor(
+  /** @internal Build errors through the static factories. */
+  constructor(
     message: string,
     /** The tenant that was asked for. */
     readonly tenant: string,
@@ -177,7 +181,8 @@ export class UnknownTenantError extends RoutingError {
 export class InvalidTenantIdError extends RoutingError {
   readonly code = "INVALID_TENANT_ID" as const;
 
-  private constructor(message: string) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
     super(message);
   }
 
@@ -196,7 +201,8 @@ export class InvalidTenantIdError extends RoutingError {
 export class UnknownDatabaseError extends RoutingError {
   readonly code = "UNKNOWN_DATABASE" as const;
 
-  private constructor(message: string) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
     super(message);
   }
 
@@ -214,7 +220,8 @@ export class UnknownDatabaseError extends RoutingError {
 export class EntityNotDiscoveredError extends RoutingError {
   readonly code = "ENTITY_NOT_DISCOVERED" as const;
 
-  private constructor(message: string) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
     super(message);
   }
 
@@ -232,7 +239,8 @@ export class EntityNotDiscoveredError extends RoutingError {
 export class ReadOnlyDatabaseError extends RoutingError {
   readonly code = "READ_ONLY_DATABASE" as const;
 
-  private constructor(message: string) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
     super(message);
   }
 
@@ -250,7 +258,8 @@ export class ReadOnlyDatabaseError extends RoutingError {
 export class CrossDatabaseTransactionError extends RoutingError {
   readonly code = "CROSS_DATABASE_TRANSACTION" as const;
 
-  private constructor(message: string) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
     super(message);
   }
 
@@ -268,7 +277,8 @@ export class CrossDatabaseTransactionError extends RoutingError {
 export class UnroutableOperationError extends RoutingError {
   readonly code = "UNROUTABLE_OPERATION" as const;
 
-  private constructor(message: string) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
     super(message);
   }
 
@@ -300,7 +310,8 @@ export class UnroutableOperationError extends RoutingError {
 export class RegistryFrozenError extends RoutingError {
   readonly code = "REGISTRY_FROZEN" as const;
 
-  private constructor(message: string) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
     super(message);
   }
 
@@ -318,7 +329,8 @@ export class RegistryFrozenError extends RoutingError {
 export class DataSourceInitError extends RoutingError {
   readonly code = "DATASOURCE_INIT_FAILED" as const;
 
-  private constructor(message: string, options: { cause: unknown }) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string, options: { cause: unknown }) {
     super(message, options);
   }
 
@@ -336,7 +348,8 @@ export class DataSourceInitError extends RoutingError {
 export class PoolExhaustedError extends RoutingError {
   readonly code = "POOL_EXHAUSTED" as const;
 
-  private constructor(message: string) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
     super(message);
   }
 
@@ -354,7 +367,8 @@ export class PoolExhaustedError extends RoutingError {
 export class RouterClosedError extends RoutingError {
   readonly code = "ROUTER_CLOSED" as const;
 
-  private constructor(message: string) {
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
     super(message);
   }
 
