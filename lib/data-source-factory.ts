@@ -12,15 +12,26 @@ export interface DataSourceFactoryProps {
   readonly registry: EntityRegistry;
   /** In test mode, where default test databases go. */
   readonly testFolder: TemporarySqliteFolder | undefined;
+  /**
+   * In test mode, migrates a freshly opened test database when migration groups apply to
+   * it; resolves `false` when none do (the schema then comes from the entities).
+   */
+  readonly migrateTestDatabase: (
+    target: DatabaseTarget,
+    dataSource: DataSource,
+  ) => Promise<boolean>;
 }
 
 // Used only to build metadata for tenants before any tenant is known; never connected.
 const BLUEPRINT_TENANT = "blueprint";
 
 /**
- * Builds the DataSource of an alias or a tenant: the right options (real or test), only the
- * entities placed there (plus the ones they are allowed to relate to, which are never
- * synchronized there), and the schema synchronized when asked or in test mode.
+ * Builds the DataSource of an alias or a tenant: the right options (real or test), the
+ * entity metadata it needs, and its schema:
+ * - outside test mode, synchronized from the entities only when its options ask for it;
+ * - in test mode, migrated when migration groups apply to it (then only
+ *   `@Unmanaged({ createInTests: true })` tables are synchronized), else synchronized.
+ * Only entities placed in the database's own group are ever created there.
  */
 export class DataSourceFactory {
   readonly #props: DataSourceFactoryProps;
@@ -63,11 +74,20 @@ export class DataSourceFactory {
    * @throws DataSourceInitError naming the database, with the driver error as `cause`.
    */
   async open(target: DatabaseTarget): Promise<DataSource> {
-    const dataSource = this.#create(DataSourceFactory.groupOf(target), this.optionsFor(target));
+    const group = DataSourceFactory.groupOf(target);
+    const options = this.optionsFor(target);
+    const dataSource = this.#create(group, options);
     try {
       await dataSource.initialize();
-      this.#markSynchronizable(dataSource, DataSourceFactory.groupOf(target));
-      if (this.#shouldSynchronize(target)) await dataSource.synchronize();
+      if (this.#props.options.testMode) {
+        const migrated = await this.#props.migrateTestDatabase(target, dataSource);
+        this.#markSynchronizable(dataSource, group, migrated ? "test-only" : "managed");
+        await dataSource.synchronize();
+      } else if (options.synchronize === true) {
+        this.#markSynchronizable(dataSource, group, "managed");
+        await dataSource.synchronize();
+      }
+      this.#markSynchronizable(dataSource, group, "managed");
     } catch (cause) {
       if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
       throw DataSourceInitError.failed(target.description, cause);
@@ -98,20 +118,17 @@ export class DataSourceFactory {
     return { ...options, synchronize: false, entities, migrations: [] };
   }
 
-  #shouldSynchronize(target: DatabaseTarget): boolean {
-    if (this.#props.options.testMode) return true;
-    return this.optionsFor(target).synchronize === true;
-  }
-
-  // Only the entities placed in this group, and managed ones (or test-only ones in test
-  // mode), may be created here; related entities from other groups are metadata only.
-  #markSynchronizable(dataSource: DataSource, group: string): void {
+  // Marks which tables synchronize() may create here (and verifySchema expects): entities
+  // placed in this group that are managed, plus test-only ones in test mode; or, with
+  // "test-only", just the @Unmanaged({ createInTests: true }) ones.
+  #markSynchronizable(dataSource: DataSource, group: string, which: "managed" | "test-only"): void {
     const { registry, options } = this.#props;
     for (const metadata of dataSource.entityMetadatas) {
       if (typeof metadata.target !== "function") continue;
       const placement = registry.placementOf(metadata.target);
-      const managed = !placement.unmanaged || (options.testMode && placement.createInTests);
-      metadata.synchronize = placement.group === group && managed;
+      const testOnly = options.testMode && placement.unmanaged && placement.createInTests;
+      const wanted = which === "test-only" ? testOnly : !placement.unmanaged || testOnly;
+      metadata.synchronize = placement.group === group && wanted;
     }
   }
 }

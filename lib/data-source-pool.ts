@@ -29,7 +29,10 @@ interface Entry {
   readonly ready: Promise<DataSource>;
   dataSource: DataSource | undefined;
   refs: number;
+  /** When it was last used (ms), for idle eviction. */
   lastUsed: number;
+  /** Order of last use, for LRU eviction: uses within one millisecond are common. */
+  lastUse: number;
 }
 
 /**
@@ -45,6 +48,7 @@ export class DataSourcePool {
   readonly #waiters = new Set<() => void>();
   readonly #sweeper: NodeJS.Timeout | undefined;
   #openTenants = 0;
+  #uses = 0;
   #closed = false;
 
   constructor(props: PoolProps) {
@@ -84,7 +88,7 @@ export class DataSourcePool {
   peek(target: DatabaseTarget): DataSource | undefined {
     const entry = this.#entries.get(target.key);
     if (entry?.dataSource === undefined) return undefined;
-    entry.lastUsed = Date.now();
+    this.#touch(entry);
     return entry.dataSource;
   }
 
@@ -124,7 +128,7 @@ export class DataSourcePool {
     alreadyCounted = false,
   ): Promise<T> {
     if (!alreadyCounted) entry.refs++;
-    entry.lastUsed = Date.now();
+    this.#touch(entry);
     let result: Promise<T>;
     try {
       result = fn(dataSource);
@@ -158,7 +162,7 @@ export class DataSourcePool {
           existing.refs--;
           throw error;
         }
-        existing.lastUsed = Date.now();
+        this.#touch(existing);
         return existing;
       }
       if (target.kind === "tenant" && this.#openTenants >= this.#props.maxOpenTenants) {
@@ -181,6 +185,7 @@ export class DataSourcePool {
       dataSource: undefined,
       refs: 1,
       lastUsed: Date.now(),
+      lastUse: ++this.#uses,
     };
     // Waiters that fail must not surface as unhandled rejections on the shared promise.
     entry.ready.catch(() => undefined);
@@ -206,8 +211,13 @@ export class DataSourcePool {
 
   #release(entry: Entry): void {
     entry.refs--;
-    entry.lastUsed = Date.now();
+    this.#touch(entry);
     if (entry.refs === 0 && this.#waiters.size > 0) this.#wakeAll();
+  }
+
+  #touch(entry: Entry): void {
+    entry.lastUsed = Date.now();
+    entry.lastUse = ++this.#uses;
   }
 
   async #evictLeastRecentlyUsed(): Promise<boolean> {
@@ -216,7 +226,7 @@ export class DataSourcePool {
       if (entry.target.kind !== "tenant" || entry.refs > 0 || entry.dataSource === undefined) {
         continue;
       }
-      if (!oldest || entry.lastUsed < oldest.lastUsed) oldest = entry;
+      if (!oldest || entry.lastUse < oldest.lastUse) oldest = entry;
     }
     if (!oldest) return false;
     await this.#close(oldest);

@@ -1,7 +1,5 @@
-import path from "node:path";
-import { getMetadataArgsStorage, type Logger } from "typeorm";
-import { importClassesFromDirectories } from "typeorm/util/DirectoryExportedClassesLoader";
-import { glob } from "tinyglobby";
+import { getMetadataArgsStorage } from "typeorm";
+import { loadClasses } from "./class-loader";
 import {
   DECORATOR_NAMES,
   holdFreeze,
@@ -57,8 +55,6 @@ export type DiscoveryResult =
   | { readonly ok: true; readonly registry: EntityRegistry }
   | { readonly ok: false; readonly problems: readonly BootstrapProblem[] };
 
-const SILENT_LOGGER = { log: () => undefined } as unknown as Logger;
-
 /**
  * The frozen set of discovered entities and their placements.
  *
@@ -85,7 +81,7 @@ export class EntityRegistry {
    */
   static async discover(props: DiscoveryProps): Promise<DiscoveryResult> {
     const problems: BootstrapProblem[] = [];
-    const candidates = await collectCandidates(props, problems);
+    const candidates = await loadClasses(props.entities, props.cwd, "entities", problems);
     const storage = getMetadataArgsStorage();
     const entityTargets = new Set(
       storage.tables
@@ -187,49 +183,6 @@ export class EntityRegistry {
   release(): void {
     this.#release();
   }
-}
-
-async function collectCandidates(
-  props: DiscoveryProps,
-  problems: BootstrapProblem[],
-): Promise<{ value: EntityClass; explicit: boolean }[]> {
-  const candidates: { value: EntityClass; explicit: boolean }[] = [];
-  for (const source of props.entities) {
-    if (typeof source === "function") {
-      candidates.push({ value: source, explicit: true });
-      continue;
-    }
-    const pattern = path.isAbsolute(source) ? source : path.join(props.cwd, source);
-    const files = (await glob(pattern.split(path.sep).join("/"), { absolute: true })).filter(
-      (file) => !file.endsWith(".d.ts"),
-    );
-    if (files.length === 0) {
-      problems.push({
-        kind: "empty-glob",
-        message:
-          `The entities glob "${source}" matched no files (resolved from ${props.cwd}). Fix ` +
-          `the pattern; a glob that silently matches nothing is how entities get lost.`,
-      });
-    }
-    for (const file of files.sort()) {
-      try {
-        const exported = await importClassesFromDirectories(SILENT_LOGGER, [file]);
-        for (const value of exported) {
-          if (typeof value === "function") candidates.push({ value, explicit: false });
-        }
-      } catch (cause) {
-        problems.push({
-          kind: "import-failed",
-          message:
-            `Importing "${file}" (matched by the entities glob "${source}") failed: ` +
-            `${cause instanceof Error ? cause.message : String(cause)}. Fix the module so it ` +
-            `loads on its own.`,
-          cause,
-        });
-      }
-    }
-  }
-  return candidates;
 }
 
 function resolvePlacement(

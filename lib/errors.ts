@@ -21,7 +21,12 @@ export type RoutingErrorCode =
   | "REGISTRY_FROZEN"
   | "DATASOURCE_INIT_FAILED"
   | "POOL_EXHAUSTED"
-  | "ROUTER_CLOSED";
+  | "ROUTER_CLOSED"
+  | "MIGRATION_ROUTING"
+  | "MIGRATION_LOCKED"
+  | "MIGRATION_FAILED"
+  | "TENANT_EXISTS"
+  | "CONFIRMATION_REQUIRED";
 
 /**
  * Base class of every error thrown by typeorm-router.
@@ -55,7 +60,8 @@ export interface BootstrapProblem {
     | "empty-glob"
     | "import-failed"
     | "not-an-entity"
-    | "invalid-metadata";
+    | "invalid-metadata"
+    | "invalid-migration";
   /** A full sentence: what is wrong, where, and how to fix it. */
   readonly message: string;
   /** The underlying error, when one was thrown (for example by a failed glob import). */
@@ -377,6 +383,124 @@ export class RouterClosedError extends RoutingError {
     return new RouterClosedError(
       `Cannot ${operation}: this TenantRouter was closed. Create a new one with ` +
         `TenantRouter.create().`,
+    );
+  }
+}
+
+/**
+ * Thrown while a migration runs, when a DDL helper touches a table that belongs to another
+ * placement. The migration of that database rolls back.
+ */
+export class MigrationRoutingError extends RoutingError {
+  readonly code = "MIGRATION_ROUTING" as const;
+
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
+    super(message);
+  }
+
+  /** `migration` (of `group`) called `method` on `table`, which `owner` places in `ownerGroup`. */
+  static wrongPlacement(props: {
+    migration: string;
+    group: string;
+    method: string;
+    table: string;
+    owner: string;
+    ownerGroup: string;
+    database: string;
+  }): MigrationRoutingError {
+    const where =
+      props.ownerGroup === "tenant" ? "the tenant databases" : `database "${props.ownerGroup}"`;
+    return new MigrationRoutingError(
+      `Migration "${props.migration}" (group "${props.group}") called ${props.method}() on ` +
+        `table "${props.table}" in ${props.database}, but that table belongs to entity ` +
+        `"${props.owner}", which is placed in ${where}. The migration was rolled back there. ` +
+        `Move this change into the "${props.ownerGroup}" migration group.`,
+    );
+  }
+}
+
+/** Reported when another migrator holds a database's migration lock past the timeout. */
+export class MigrationLockedError extends RoutingError {
+  readonly code = "MIGRATION_LOCKED" as const;
+
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
+    super(message);
+  }
+
+  /** Waited `waitedMs` for the lock of `database`. */
+  static timedOut(database: string, waitedMs: number): MigrationLockedError {
+    return new MigrationLockedError(
+      `Another migrator holds the migration lock of ${database}; gave up after ${waitedMs} ms ` +
+        `and changed nothing there. Wait for it to finish and run migrate again, or raise ` +
+        `lockTimeoutMs.`,
+    );
+  }
+}
+
+/** Reported when a migration throws; the driver or migration error is its `cause`. */
+export class MigrationFailedError extends RoutingError {
+  readonly code = "MIGRATION_FAILED" as const;
+
+  /** @internal Build errors through the static factories. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+
+  /** `migration` failed on `database`; `rolledBack` says what was undone. */
+  static failed(
+    migration: string,
+    database: string,
+    rolledBack: string,
+    cause: unknown,
+  ): MigrationFailedError {
+    return new MigrationFailedError(
+      `Migration "${migration}" failed on ${database}: ${messageOf(cause)}. ${rolledBack} ` +
+        `Fix the migration and run migrate again; databases that succeeded stay migrated.`,
+      { cause },
+    );
+  }
+
+  /** A migration step could not run as configured. */
+  static invalid(what: string, database: string, fix: string): MigrationFailedError {
+    return new MigrationFailedError(`${what} on ${database}. ${fix}`);
+  }
+}
+
+/** Thrown by `router.tenants.create` for a tenant that already exists. */
+export class TenantExistsError extends RoutingError {
+  readonly code = "TENANT_EXISTS" as const;
+
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
+    super(message);
+  }
+
+  /** `tenant` is already listed. */
+  static listed(tenant: string): TenantExistsError {
+    return new TenantExistsError(
+      `Tenant "${tenant}" already exists; nothing was created. Pick another id, or drop it ` +
+        `first with router.tenants.drop("${tenant}", { confirm: "${tenant}" }).`,
+    );
+  }
+}
+
+/** Thrown when a destructive call lacks its explicit confirmation. */
+export class ConfirmationRequiredError extends RoutingError {
+  readonly code = "CONFIRMATION_REQUIRED" as const;
+
+  /** @internal Build errors through the static factories. */
+  constructor(message: string) {
+    super(message);
+  }
+
+  /** Dropping `tenant` needs `{ confirm: tenant }`. */
+  static forDrop(tenant: string): ConfirmationRequiredError {
+    return new ConfirmationRequiredError(
+      `Dropping tenant "${tenant}" deletes its database and every row in it, so it needs an ` +
+        `explicit confirmation: router.tenants.drop("${tenant}", { confirm: "${tenant}" }). ` +
+        `Nothing was dropped.`,
     );
   }
 }

@@ -15,7 +15,7 @@ export {
   type TenantMiddleware,
   type TenantMiddlewareOptions,
 } from "./tenant-middleware";
-export { tenantsFromEntity } from "./tenants-from-entity";
+export { tenantsFromEntity, type TenantsFromEntityOptions } from "./tenants-from-entity";
 export type { TenantList } from "./tenant-directory";
 export {
   isTenantRef,
@@ -47,6 +47,11 @@ export {
   DataSourceInitError,
   PoolExhaustedError,
   RouterClosedError,
+  MigrationRoutingError,
+  MigrationLockedError,
+  MigrationFailedError,
+  TenantExistsError,
+  ConfirmationRequiredError,
   type RoutingErrorCode,
   type BootstrapProblem,
 } from "./errors";

@@ -6,6 +6,8 @@ import type { Router } from "./router-chain";
 import { databasePerTenant } from "./strategies/database-per-tenant";
 import type { TenantStrategy } from "./strategies/tenant-strategy";
 import type { TenantList } from "./tenant-directory";
+import type { TenantRegistration } from "./tenant-provisioner";
+import type { MigrationsOptions } from "./migrations/migration-set";
 
 /** A named database with routing settings. */
 export interface DatabaseConfig {
@@ -18,7 +20,7 @@ export interface DatabaseConfig {
 }
 
 /** How tenants are known and where their databases are. Give `options` or `strategy`. */
-export interface TenantsConfig {
+export interface TenantsConfig extends TenantRegistration {
   /** The tenants: a static list or a function listing them (see `tenantsFromEntity`). */
   readonly list: TenantList;
   /** Database-per-tenant: the DataSource options of one tenant's database. */
@@ -52,6 +54,13 @@ export interface TenantRouterOptions {
   readonly pool?: PoolOptions;
   /** Directory relative globs are resolved from. Default `process.cwd()`. */
   readonly cwd?: string;
+  /**
+   * Migration sets per group (classes or globs, imported at bootstrap): `default`, `tenant`,
+   * any alias, or a custom group that a router's `allowMigrate` places.
+   */
+  readonly migrations?: MigrationsOptions;
+  /** Each group's migrations table is `<prefix><group>`. Default `"migrations_"`. */
+  readonly migrationsTablePrefix?: string;
 }
 
 /** A database after validation. */
@@ -65,6 +74,7 @@ export interface NormalizedDatabase {
 /** Tenants after validation. */
 export interface NormalizedTenants {
   readonly list: TenantList;
+  readonly registration: TenantRegistration;
   readonly strategy: TenantStrategy;
   readonly testOptions: ((tenant: string) => DataSourceOptions) | undefined;
   readonly refreshIntervalMs: number;
@@ -80,6 +90,8 @@ export interface NormalizedOptions {
   readonly undiscoveredEntities: "error" | "ignore";
   readonly pool: Required<PoolOptions>;
   readonly cwd: string;
+  readonly migrations: MigrationsOptions;
+  readonly migrationsTablePrefix: string;
 }
 
 // The router owns these: it sets entities and migrations per placement, and never lets
@@ -142,6 +154,8 @@ export function normalizeOptions(options: TenantRouterOptions): NormalizedOption
     undiscoveredEntities,
     pool: normalizePool(options.pool ?? {}),
     cwd: options.cwd ?? process.cwd(),
+    migrations: normalizeMigrations(options.migrations ?? {}),
+    migrationsTablePrefix: normalizePrefix(options.migrationsTablePrefix ?? "migrations_"),
   });
 }
 
@@ -209,12 +223,63 @@ function normalizeTenants(tenants: TenantsConfig): NormalizedTenants {
   }
   const refreshIntervalMs = tenants.refreshIntervalMs ?? 1000;
   checkNonNegative(refreshIntervalMs, "tenants.refreshIntervalMs");
+  for (const hook of ["register", "unregister"] as const) {
+    if (tenants[hook] !== undefined && typeof tenants[hook] !== "function") {
+      throw ConfigurationError.invalid(
+        `tenants.${hook}`,
+        "it must be a function",
+        `Pass ${hook}: async (tenant, router) => { ... }, or leave it out.`,
+      );
+    }
+  }
   return Object.freeze({
     list,
+    registration: Object.freeze({ register: tenants.register, unregister: tenants.unregister }),
     strategy: tenants.strategy ?? databasePerTenant(tenants.options!),
     testOptions: tenants.testOptions,
     refreshIntervalMs,
   });
+}
+
+function normalizeMigrations(migrations: MigrationsOptions): MigrationsOptions {
+  if (typeof migrations !== "object" || migrations === null || Array.isArray(migrations)) {
+    throw ConfigurationError.invalid(
+      "migrations",
+      "it must map group names to lists of migrations",
+      'Pass e.g. migrations: { default: [...], tenant: ["migrations/tenant/*.ts"] }.',
+    );
+  }
+  for (const [group, sources] of Object.entries(migrations)) {
+    if (!/^[A-Za-z0-9_-]+$/.test(group)) {
+      throw ConfigurationError.invalid(
+        `migrations.${group}`,
+        `"${group}" cannot be a group name`,
+        'Use letters, digits, "_" and "-".',
+      );
+    }
+    if (
+      !Array.isArray(sources) ||
+      sources.some((s) => typeof s !== "function" && (typeof s !== "string" || s.length === 0))
+    ) {
+      throw ConfigurationError.invalid(
+        `migrations.${group}`,
+        "it must be an array of migration classes and globs",
+        'Pass e.g. [CreateUsers1700000000000, "migrations/default/*.ts"].',
+      );
+    }
+  }
+  return Object.freeze({ ...migrations });
+}
+
+function normalizePrefix(prefix: string): string {
+  if (typeof prefix !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) {
+    throw ConfigurationError.invalid(
+      "migrationsTablePrefix",
+      `${JSON.stringify(prefix)} is not a valid table name prefix`,
+      'Use letters, digits and "_", e.g. "migrations_".',
+    );
+  }
+  return prefix;
 }
 
 function normalizePool(pool: PoolOptions): Required<PoolOptions> {

@@ -1,32 +1,19 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from "typeorm";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
-import { DataSourceFactory } from "./data-source-factory";
-import { DataSourcePool } from "./data-source-pool";
-import { DatabaseResolver } from "./database-resolver";
-import { DecoratorRouter } from "./decorator-router";
-import { EntityRegistry, TENANT_GROUP, type Placement } from "./entity-registry";
-import {
-  BootstrapError,
-  ConfigurationError,
-  RouterClosedError,
-  messageOf,
-  type BootstrapProblem,
-} from "./errors";
-import { OperationRunner } from "./operation-runner";
+import type { Placement } from "./entity-registry";
+import { ConfigurationError, RouterClosedError, messageOf } from "./errors";
+import type { DatabaseMigrationResult, MigrationReport } from "./migrations/migration-report";
+import type { DatabaseStatus } from "./migrations/database-migrator";
+import type { MigrateOptions, RevertOptions, StatusOptions } from "./migrations/migrator";
+import { failedDrift, verifyDatabase, type SchemaReport } from "./migrations/schema-verifier";
 import { RoutedEntityManager } from "./routed-entity-manager";
 import { RoutedRepository } from "./routed-repository";
-import { RouterChain, type DatabaseRef, type EntityClass, type Operation } from "./router-chain";
-import {
-  normalizeOptions,
-  type NormalizedOptions,
-  type TenantRouterOptions,
-} from "./router-options";
-import {
-  createTemporarySqliteFolder,
-  type TemporarySqliteFolder,
-} from "./strategies/temporary-sqlite";
+import { assembleRouter, type RouterParts } from "./router-assembly";
+import type { DatabaseRef, EntityClass, Operation } from "./router-chain";
+import { normalizeOptions, type TenantRouterOptions } from "./router-options";
+import type { DatabaseFilter } from "./database-selection";
+import { runBounded } from "./run-bounded";
 import { routingContext, runInTransaction } from "./tenant-context";
-import { TenantDirectory } from "./tenant-directory";
 import { TransactionScope } from "./transaction-scope";
 
 /** Options of `router.transaction(options, fn)`. */
@@ -50,16 +37,25 @@ export interface QueryOptions {
 export interface TenantAdmin {
   /** Every known tenant, read afresh from `tenants.list`, sorted. */
   list(): Promise<string[]>;
+  /**
+   * Creates a tenant: validates the id, creates its database, runs the tenant migrations and
+   * registers it (`tenants.register`). A failure midway undoes every step.
+   *
+   * @throws InvalidTenantIdError, TenantExistsError, or the failed migration's error.
+   */
+  create(tenant: string): Promise<DatabaseMigrationResult>;
+  /**
+   * Drops a tenant's database and unregisters it. Needs `{ confirm: tenant }`.
+   *
+   * @throws ConfirmationRequiredError without the confirmation; UnknownTenantError.
+   */
+  drop(tenant: string, options: { readonly confirm: string }): Promise<void>;
 }
 
-interface Parts {
-  readonly options: NormalizedOptions;
-  readonly registry: EntityRegistry;
-  readonly pool: DataSourcePool;
-  readonly resolver: DatabaseResolver;
-  readonly runner: OperationRunner;
-  readonly directory: TenantDirectory | undefined;
-  readonly testFolder: TemporarySqliteFolder | undefined;
+/** Options of `router.verifySchema()`. */
+export interface VerifyOptions extends DatabaseFilter {
+  /** Databases inspected at once. Default 4. */
+  readonly concurrency?: number;
 }
 
 /**
@@ -77,19 +73,35 @@ export class TenantRouter {
   /** The tenants this router knows. */
   readonly tenants: TenantAdmin;
 
-  readonly #parts: Parts;
+  readonly #parts: RouterParts;
   readonly #repositories = new Map<unknown, Repository<ObjectLiteral>>();
   #closed = false;
 
-  private constructor(parts: Parts) {
+  private constructor(parts: RouterParts) {
     this.#parts = parts;
     this.testMode = parts.options.testMode;
     this.manager = new RoutedEntityManager(parts.runner, {
       getRepository: (target) => this.getRepository(target),
       transaction: (options, fn) => this.transaction(options, fn),
     });
+    const provisioner = () => {
+      if (parts.provisioner) return parts.provisioner;
+      throw ConfigurationError.invalid(
+        "tenants",
+        "no tenants are configured",
+        "Add tenants: { list, options } to TenantRouter.create.",
+      );
+    };
     this.tenants = Object.freeze({
       list: async () => (parts.directory ? parts.directory.list() : []),
+      create: async (tenant: string) => {
+        this.#assertOpen("create a tenant");
+        return provisioner().create(tenant);
+      },
+      drop: async (tenant: string, options: { readonly confirm: string }) => {
+        this.#assertOpen("drop a tenant");
+        return provisioner().drop(tenant, options);
+      },
     });
   }
 
@@ -102,77 +114,9 @@ export class TenantRouter {
    */
   static async create(options: TenantRouterOptions): Promise<TenantRouter> {
     const normalized = normalizeOptions(options);
-    const customRouters = new RouterChain(normalized.routers);
-    const discovery = await EntityRegistry.discover({
-      entities: normalized.entities,
-      aliases: [...normalized.databases.keys()],
-      undiscoveredEntities: normalized.undiscoveredEntities,
-      cwd: normalized.cwd,
-      allowRelation: (a, b) =>
-        customRouters.allowRelation(a, b, {
-          tenant: undefined,
-          operation: "relation",
-          testMode: normalized.testMode,
-        }),
-    });
-    if (!discovery.ok) throw BootstrapError.fromProblems(discovery.problems);
-    const { registry } = discovery;
-    let testFolder: TemporarySqliteFolder | undefined;
-    try {
-      const external = registry.placements.filter((placement) => placement.external);
-      if (external.length > 0 && !normalized.tenants) {
-        throw ConfigurationError.invalid(
-          "tenants",
-          `entities ${external.map((p) => `"${p.name}"`).join(", ")} are @External but no tenants are configured`,
-          "Add tenants: { list, options } to TenantRouter.create.",
-        );
-      }
-      testFolder = normalized.testMode ? await createTemporarySqliteFolder() : undefined;
-      const factory = new DataSourceFactory({ options: normalized, registry, testFolder });
-      const blueprints = await buildBlueprints(factory, registry, normalized);
-      const built: { router?: TenantRouter } = {};
-      const directory = normalized.tenants
-        ? new TenantDirectory({
-            list: normalized.tenants.list,
-            router: () => built.router!,
-            refreshIntervalMs: normalized.tenants.refreshIntervalMs,
-          })
-        : undefined;
-      const pool = new DataSourcePool({
-        ...normalized.pool,
-        open: async (target) => {
-          if (target.kind === "tenant") await directory!.assertKnown(target.name);
-          return factory.open(target);
-        },
-      });
-      const resolver = new DatabaseResolver({
-        chain: new RouterChain([...normalized.routers, new DecoratorRouter(registry)]),
-        databases: normalized.databases,
-        tenantsConfigured: normalized.tenants !== undefined,
-        testMode: normalized.testMode,
-      });
-      const runner = new OperationRunner({
-        registry,
-        resolver,
-        pool,
-        blueprints,
-        testMode: normalized.testMode,
-      });
-      built.router = new TenantRouter({
-        options: normalized,
-        registry,
-        pool,
-        resolver,
-        runner,
-        directory,
-        testFolder,
-      });
-      return built.router;
-    } catch (error) {
-      registry.release();
-      await testFolder?.remove();
-      throw error;
-    }
+    const built: { router?: TenantRouter } = {};
+    built.router = new TenantRouter(await assembleRouter(normalized, () => built.router!));
+    return built.router;
   }
 
   /**
@@ -294,6 +238,55 @@ export class TenantRouter {
   }
 
   /**
+   * Migrates every database according to the routing rules: `default`, then the other
+   * aliases, then the tenants (bounded concurrency). Each database takes its migration lock
+   * (a PostgreSQL advisory lock), and each group records what ran in its own table, only
+   * where it ran. Resolves with one entry per database; one database's failure never stops
+   * or corrupts the others, and never makes this reject.
+   *
+   * @throws ConfigurationError for invalid options; UnknownDatabaseError or
+   * UnknownTenantError for a name in `databases` / `tenants` that does not exist.
+   */
+  migrate(options: MigrateOptions = {}): Promise<MigrationReport> {
+    this.#assertOpen("migrate");
+    return this.#parts.migrator.migrate(options);
+  }
+
+  /** Applied, pending and unknown migrations per database and group. */
+  migrationStatus(options: StatusOptions = {}): Promise<DatabaseStatus[]> {
+    this.#assertOpen("read migration status");
+    return this.#parts.migrator.status(options);
+  }
+
+  /**
+   * Reverts the newest `steps` migrations (default 1), or every migration after `to`, on one
+   * database (`{ database }` or `{ tenant }`). Resolves with that database's result.
+   *
+   * @throws ConfigurationError for invalid options.
+   */
+  revert(options: RevertOptions): Promise<DatabaseMigrationResult> {
+    this.#assertOpen("revert");
+    return this.#parts.migrator.revert(options);
+  }
+
+  /**
+   * Compares, for each database, the entities placed there with its live schema: missing
+   * tables, columns and indexes, and the schema builder's pending changes. This is what
+   * catches a migration recorded as applied whose table was never created.
+   */
+  async verifySchema(options: VerifyOptions = {}): Promise<SchemaReport> {
+    this.#assertOpen("verify the schema");
+    const { selection, pool } = this.#parts;
+    const targets = await selection.select(options);
+    const results = await runBounded(targets, options.concurrency ?? 4, (target) =>
+      pool
+        .use(target, (dataSource) => verifyDatabase(target, dataSource))
+        .catch((error: unknown) => failedDrift(target, error)),
+    );
+    return { results, clean: results.every((result) => result.clean) };
+  }
+
+  /**
    * Where `entity` is placed, as discovered at bootstrap.
    *
    * @throws EntityNotDiscoveredError when it was not discovered.
@@ -323,29 +316,4 @@ export class TenantRouter {
   #assertOpen(operation: string): void {
     if (this.#closed) throw RouterClosedError.used(operation);
   }
-}
-
-async function buildBlueprints(
-  factory: DataSourceFactory,
-  registry: EntityRegistry,
-  options: NormalizedOptions,
-): Promise<Map<string, DataSource>> {
-  const groups = new Set(registry.placements.map((placement) => placement.group));
-  const blueprints = new Map<string, DataSource>();
-  const problems: BootstrapProblem[] = [];
-  for (const group of groups) {
-    if (group === TENANT_GROUP && !options.tenants) continue;
-    try {
-      blueprints.set(group, await factory.blueprint(group));
-    } catch (cause) {
-      if (cause instanceof ConfigurationError) throw cause;
-      problems.push({
-        kind: "invalid-metadata",
-        message: `TypeORM rejected the entities of ${group === TENANT_GROUP ? "the tenant databases" : `database "${group}"`}: ${messageOf(cause)}. Fix the entity definitions for that driver.`,
-        cause,
-      });
-    }
-  }
-  if (problems.length > 0) throw BootstrapError.fromProblems(problems);
-  return blueprints;
 }

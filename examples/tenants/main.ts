@@ -54,7 +54,7 @@ export async function runExample(
       },
       tenants: {
         // Every row of Project (in `default`) registers a tenant.
-        list: tenantsFromEntity(Project, "slug"),
+        ...tenantsFromEntity(Project, "slug"),
         options: (tenant) => ({
           type: "better-sqlite3",
           database: file(`tenant-${tenant}`),

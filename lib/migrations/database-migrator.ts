@@ -1,0 +1,361 @@
+import type { DataSource, QueryRunner } from "typeorm";
+import type { DatabaseTarget } from "../database-target";
+import { MigrationFailedError, MigrationLockedError, RoutingError } from "../errors";
+import { dialectFor } from "../strategies/dialect";
+import { instrumentQueryRunner } from "./instrumented-query-runner";
+import type { Migration } from "./migration-set";
+import type { MigrationTable } from "./migration-table";
+import {
+  labelOf,
+  type DatabaseLabel,
+  type DatabaseMigrationResult,
+  type MigrationName,
+} from "./migration-report";
+
+/** One migration group as it applies to one database. */
+export interface GroupPlan {
+  readonly group: string;
+  readonly table: MigrationTable;
+  readonly migrations: readonly Migration[];
+}
+
+/** Everything needed to work on one database's migrations. */
+export interface DatabaseWork {
+  readonly target: DatabaseTarget;
+  readonly dataSource: DataSource;
+  /** The groups `allowMigrate` allows on this database. */
+  readonly groups: readonly GroupPlan[];
+  /** What the migration lock is scoped to inside the database (e.g. the schema). */
+  readonly lockScope: string;
+  readonly lockTimeoutMs: number;
+  /** Checks a DDL helper call made by `migration`; throws to refuse it. */
+  readonly guard: (migration: Migration, method: string, table: string) => void;
+}
+
+/** How `migrate` runs. */
+export interface MigrateMode {
+  /** Record every statement inside a transaction, then roll it back. */
+  readonly dryRun: boolean;
+  /** Record pending migrations as applied without running them. */
+  readonly fake: boolean;
+  /** One transaction per migration (`each`) or per database (`all`). */
+  readonly transaction: "each" | "all";
+}
+
+/** Applied and pending migrations of one group in one database. */
+export interface GroupStatus {
+  readonly group: string;
+  /** The group's migrations table. */
+  readonly table: string;
+  readonly applied: readonly string[];
+  readonly pending: readonly string[];
+  /** Recorded as applied but not in the code any more. */
+  readonly unknown: readonly string[];
+}
+
+/** Status of one database. */
+export interface DatabaseStatus {
+  readonly database: DatabaseLabel;
+  readonly groups: readonly GroupStatus[];
+  readonly error?: RoutingError;
+}
+
+interface GroupState {
+  readonly plan: GroupPlan;
+  readonly applied: ReadonlySet<string>;
+  readonly pending: readonly Migration[];
+}
+
+/** Applies the pending migrations of one database under its migration lock. */
+export async function migrateDatabase(
+  work: DatabaseWork,
+  mode: MigrateMode,
+): Promise<DatabaseMigrationResult> {
+  const startedAt = Date.now();
+  const applied: Migration[] = [];
+  const sql: string[] = [];
+  let pending: readonly Migration[] = [];
+  try {
+    return await withLockedRunner(work, async (plain) => {
+      const states = await readStates(plain, work.groups);
+      pending = states.flatMap((state) => state.pending).sort(byTimestamp);
+      if (pending.length === 0) return result(work, "up-to-date", startedAt, [], []);
+      let current: Migration | undefined;
+      const queryRunner = instrumentQueryRunner(plain, {
+        beforeDdl: (method, table) => {
+          if (current) work.guard(current, method, table);
+        },
+        onStatement: mode.dryRun ? (statement) => sql.push(statement) : undefined,
+      });
+      const tableOf = (migration: Migration) =>
+        work.groups.find((g) => g.group === migration.group)!.table;
+      const runOne = async (migration: Migration) => {
+        current = migration;
+        await tableOf(migration).ensure(queryRunner);
+        if (!mode.fake) await migration.instance.up(queryRunner);
+        await tableOf(migration).record(queryRunner, migration);
+        current = undefined;
+      };
+      if (mode.dryRun || mode.transaction === "all" || mode.fake) {
+        const outsideTransaction = pending.find((m) => m.instance.transaction === false);
+        if (outsideTransaction && !mode.dryRun && !mode.fake) {
+          throw MigrationFailedError.invalid(
+            `Migration "${outsideTransaction.name}" sets transaction = false, which transaction: "all" cannot honour`,
+            work.target.description,
+            'Run migrate with transaction: "each".',
+          );
+        }
+        const failing = () => current ?? pending[0];
+        await inTransaction(
+          queryRunner,
+          work,
+          failing,
+          "Nothing was changed on this database.",
+          async () => {
+            for (const migration of pending) await runOne(migration);
+            if (mode.dryRun) throw DRY_RUN;
+          },
+        ).catch((error: unknown) => {
+          if (error !== DRY_RUN) throw error;
+        });
+        if (mode.dryRun) return result(work, "dry-run", startedAt, [], pending, sql);
+        applied.push(...pending);
+      } else {
+        for (const migration of pending) {
+          const rolledBack =
+            applied.length === 0
+              ? "It was rolled back; nothing was changed on this database."
+              : `It was rolled back; the ${applied.length} migration(s) before it stay applied.`;
+          if (migration.instance.transaction === false) {
+            await runOne(migration).catch((cause: unknown) => {
+              throw wrapFailure(
+                migration,
+                work,
+                "It ran outside a transaction (transaction = false), so it may be partly applied.",
+                cause,
+              );
+            });
+          } else {
+            await inTransaction(
+              queryRunner,
+              work,
+              () => migration,
+              rolledBack,
+              () => runOne(migration),
+            );
+          }
+          applied.push(migration);
+        }
+      }
+      return result(work, "migrated", startedAt, applied, []);
+    });
+  } catch (error) {
+    const remaining = pending.filter((m) => !applied.includes(m));
+    return {
+      ...result(work, "failed", startedAt, applied, remaining),
+      error: asRoutingError(error, work),
+    };
+  }
+}
+
+/** Reverts the last `steps` migrations (or every one after `to`) of one database. */
+export async function revertDatabase(
+  work: DatabaseWork,
+  options: { readonly steps?: number; readonly to?: string },
+): Promise<DatabaseMigrationResult> {
+  const startedAt = Date.now();
+  const reverted: Migration[] = [];
+  try {
+    return await withLockedRunner(work, async (plain) => {
+      const states = await readStates(plain, work.groups);
+      const known = work.groups.flatMap((g) => g.migrations);
+      const appliedNames = new Set(states.flatMap((state) => [...state.applied]));
+      const applied = known
+        .filter((m) => appliedNames.has(m.name))
+        .sort(byTimestamp)
+        .reverse();
+      const unknown = [...appliedNames].filter((name) => !known.some((m) => m.name === name));
+      let toRevert: Migration[];
+      if (options.to !== undefined) {
+        const index = applied.findIndex((m) => m.name === options.to);
+        if (index < 0) {
+          throw MigrationFailedError.invalid(
+            `Cannot revert to "${options.to}": it is not an applied migration`,
+            work.target.description,
+            `Applied there, newest first: ${applied.map((m) => m.name).join(", ") || "(none)"}.`,
+          );
+        }
+        toRevert = applied.slice(0, index);
+      } else {
+        const steps = options.steps ?? 1;
+        if (steps > applied.length && unknown.length > 0) {
+          throw MigrationFailedError.invalid(
+            `Cannot revert ${steps} step(s): ${unknown.join(", ")} are recorded as applied but not in the code`,
+            work.target.description,
+            "Restore those migration classes to revert them. Nothing was reverted.",
+          );
+        }
+        toRevert = applied.slice(0, steps);
+      }
+      let current: Migration | undefined;
+      const queryRunner = instrumentQueryRunner(plain, {
+        beforeDdl: (method, table) => {
+          if (current) work.guard(current, method, table);
+        },
+      });
+      for (const migration of toRevert) {
+        const rolledBack =
+          reverted.length === 0
+            ? "Its revert was rolled back; nothing was changed."
+            : `Its revert was rolled back; the ${reverted.length} revert(s) before it stay.`;
+        await inTransaction(
+          queryRunner,
+          work,
+          () => migration,
+          rolledBack,
+          async () => {
+            current = migration;
+            await migration.instance.down(queryRunner);
+            await work.groups
+              .find((g) => g.group === migration.group)!
+              .table.forget(queryRunner, migration.name);
+            current = undefined;
+          },
+        );
+        reverted.push(migration);
+      }
+      return result(work, "reverted", startedAt, reverted, []);
+    });
+  } catch (error) {
+    return {
+      ...result(work, "failed", startedAt, reverted, []),
+      error: asRoutingError(error, work),
+    };
+  }
+}
+
+/** Reads applied, pending and unknown migrations of one database (no lock needed). */
+export async function readStatus(work: DatabaseWork): Promise<DatabaseStatus> {
+  const queryRunner = work.dataSource.createQueryRunner();
+  try {
+    await queryRunner.connect();
+    const states = await readStates(queryRunner, work.groups);
+    return {
+      database: labelOf(work.target),
+      groups: states.map((state) => ({
+        group: state.plan.group,
+        table: state.plan.table.name,
+        applied: state.plan.migrations.filter((m) => state.applied.has(m.name)).map((m) => m.name),
+        pending: state.pending.map((m) => m.name),
+        unknown: [...state.applied].filter(
+          (name) => !state.plan.migrations.some((m) => m.name === name),
+        ),
+      })),
+    };
+  } catch (error) {
+    return { database: labelOf(work.target), groups: [], error: asRoutingError(error, work) };
+  } finally {
+    await queryRunner.release();
+  }
+}
+
+// Thrown inside the dry-run transaction to roll it back after recording.
+const DRY_RUN = Symbol("dry run");
+
+async function withLockedRunner<T>(
+  work: DatabaseWork,
+  fn: (queryRunner: QueryRunner) => Promise<T>,
+): Promise<T> {
+  const queryRunner = work.dataSource.createQueryRunner();
+  try {
+    await queryRunner.connect();
+    const unlock = await dialectFor(work.dataSource).lockMigrations(
+      queryRunner,
+      work.lockScope,
+      work.lockTimeoutMs,
+    );
+    if (!unlock) throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs);
+    try {
+      return await fn(queryRunner);
+    } finally {
+      await unlock();
+    }
+  } finally {
+    await queryRunner.release();
+  }
+}
+
+async function readStates(
+  queryRunner: QueryRunner,
+  groups: readonly GroupPlan[],
+): Promise<GroupState[]> {
+  const states: GroupState[] = [];
+  for (const plan of groups) {
+    const applied = new Set((await plan.table.applied(queryRunner)).map((row) => row.name));
+    states.push({ plan, applied, pending: plan.migrations.filter((m) => !applied.has(m.name)) });
+  }
+  return states;
+}
+
+// Explicit rollback in finally-style code: `await using` would commit on a throw.
+async function inTransaction(
+  queryRunner: QueryRunner,
+  work: DatabaseWork,
+  failing: () => Migration,
+  rolledBack: string,
+  fn: () => Promise<void>,
+): Promise<void> {
+  await queryRunner.startTransaction();
+  try {
+    await fn();
+    await queryRunner.commitTransaction();
+  } catch (error) {
+    if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction();
+    if (error === DRY_RUN) throw error;
+    throw wrapFailure(failing(), work, rolledBack, error);
+  }
+}
+
+function wrapFailure(
+  migration: Migration,
+  work: DatabaseWork,
+  rolledBack: string,
+  cause: unknown,
+): RoutingError {
+  if (cause instanceof RoutingError) return cause;
+  return MigrationFailedError.failed(migration.name, work.target.description, rolledBack, cause);
+}
+
+function asRoutingError(error: unknown, work: DatabaseWork): RoutingError {
+  if (error instanceof RoutingError) return error;
+  return MigrationFailedError.failed(
+    "(reading migration state)",
+    work.target.description,
+    "Nothing was changed.",
+    error,
+  );
+}
+
+function result(
+  work: DatabaseWork,
+  outcome: DatabaseMigrationResult["outcome"],
+  startedAt: number,
+  applied: readonly Migration[],
+  pending: readonly Migration[],
+  sql?: readonly string[],
+): DatabaseMigrationResult {
+  const names = (list: readonly Migration[]): MigrationName[] =>
+    list.map((m) => ({ group: m.group, name: m.name }));
+  return {
+    database: labelOf(work.target),
+    outcome,
+    applied: names(applied),
+    pending: names(pending),
+    ...(sql ? { sql } : {}),
+    durationMs: Date.now() - startedAt,
+  };
+}
+
+function byTimestamp(a: Migration, b: Migration): number {
+  return a.timestamp - b.timestamp || a.name.localeCompare(b.name);
+}

@@ -1,0 +1,78 @@
+import type { RoutingError } from "../errors";
+
+/** Which database a report entry is about. */
+export interface DatabaseLabel {
+  readonly kind: "alias" | "tenant";
+  /** The alias or the tenant id. */
+  readonly name: string;
+}
+
+/** A migration named in a report. */
+export interface MigrationName {
+  readonly group: string;
+  readonly name: string;
+}
+
+/** What happened to one database. */
+export type DatabaseOutcome =
+  "migrated" | "up-to-date" | "dry-run" | "reverted" | "failed" | "skipped";
+
+/** The result for one database of `migrate`, `revert` or a dry run. */
+export interface DatabaseMigrationResult {
+  readonly database: DatabaseLabel;
+  readonly outcome: DatabaseOutcome;
+  /** Migrations applied (or reverted) and committed on this database by this run. */
+  readonly applied: readonly MigrationName[];
+  /** Migrations still pending after the run (in a dry run: what a real run would apply). */
+  readonly pending: readonly MigrationName[];
+  /** Dry run only: every statement the run would send, in order. */
+  readonly sql?: readonly string[];
+  /** Why the database was skipped. */
+  readonly reason?: string;
+  readonly durationMs: number;
+  /** Why it failed; the driver or migration error is its `cause`. */
+  readonly error?: RoutingError;
+}
+
+/** The report of a run over many databases: one entry per database, in order. */
+export interface MigrationReport {
+  readonly results: readonly DatabaseMigrationResult[];
+  /** True when no database failed. */
+  readonly ok: boolean;
+  readonly failed: number;
+  readonly durationMs: number;
+}
+
+/** Progress of a long run, reported after each database. */
+export interface MigrationProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly failed: number;
+  readonly elapsedMs: number;
+  /** The database that just finished. */
+  readonly result: DatabaseMigrationResult;
+}
+
+/** Builds a report from per-database results. */
+export function reportOf(
+  results: readonly DatabaseMigrationResult[],
+  startedAt: number,
+): MigrationReport {
+  const failed = results.filter((result) => result.outcome === "failed").length;
+  return Object.freeze({
+    results: Object.freeze([...results]),
+    ok: failed === 0,
+    failed,
+    durationMs: Date.now() - startedAt,
+  });
+}
+
+/** The label of a database for reports. */
+export function labelOf(target: { kind: "alias" | "tenant"; name: string }): DatabaseLabel {
+  return Object.freeze({ kind: target.kind, name: target.name });
+}
+
+/** How messages and the CLI name a database: `default` or `tenant acme`. */
+export function describeLabel(label: DatabaseLabel): string {
+  return label.kind === "alias" ? label.name : `tenant ${label.name}`;
+}

@@ -1,0 +1,333 @@
+import type { DataSource } from "typeorm";
+import type { DataSourcePool } from "../data-source-pool";
+import { refOf, type DatabaseTarget } from "../database-target";
+import type { DatabaseFilter, DatabaseSelection } from "../database-selection";
+import { TENANT_GROUP, type Placement } from "../entity-registry";
+import {
+  ConfigurationError,
+  MigrationFailedError,
+  MigrationRoutingError,
+  RoutingError,
+} from "../errors";
+import type { RouterChain } from "../router-chain";
+import { runBounded } from "../run-bounded";
+import {
+  migrateDatabase,
+  readStatus,
+  revertDatabase,
+  type DatabaseStatus,
+  type DatabaseWork,
+  type GroupPlan,
+  type MigrateMode,
+} from "./database-migrator";
+import {
+  labelOf,
+  reportOf,
+  type DatabaseMigrationResult,
+  type MigrationProgress,
+  type MigrationReport,
+} from "./migration-report";
+import type { Migration, MigrationSets } from "./migration-set";
+import { MigrationTable } from "./migration-table";
+
+/** Options of `router.migrate()`. */
+export interface MigrateOptions extends DatabaseFilter {
+  /** Tenants migrated at once. Default 4. */
+  readonly concurrency?: number;
+  /** Record the SQL of every pending migration inside a transaction, then roll it back. */
+  readonly dryRun?: boolean;
+  /** Record pending migrations as applied without running them. */
+  readonly fake?: boolean;
+  /** One transaction per migration (`"each"`, default) or per database (`"all"`). */
+  readonly transaction?: "each" | "all";
+  /** Stop starting new databases after the first failure (they are reported as skipped). */
+  readonly failFast?: boolean;
+  /** How long to wait for another migrator's lock on a database. Default 30000 ms. */
+  readonly lockTimeoutMs?: number;
+  /** Called after each database. */
+  readonly onProgress?: (progress: MigrationProgress) => void;
+}
+
+/** Options of `router.revert()`: one database, and how far back. */
+export interface RevertOptions {
+  /** The alias to revert (give this or `tenant`). */
+  readonly database?: string;
+  /** The tenant to revert (give this or `database`). */
+  readonly tenant?: string;
+  /** How many migrations to revert, newest first. Default 1. */
+  readonly steps?: number;
+  /** Revert every migration applied after this one (it stays applied). */
+  readonly to?: string;
+  /** How long to wait for another migrator's lock. Default 30000 ms. */
+  readonly lockTimeoutMs?: number;
+}
+
+/** Options of `router.migrationStatus()`. */
+export interface StatusOptions extends DatabaseFilter {
+  /** Databases read at once. Default 8. */
+  readonly concurrency?: number;
+}
+
+/** Props of {@link Migrator}. */
+export interface MigratorProps {
+  readonly sets: MigrationSets;
+  readonly tablePrefix: string;
+  readonly selection: DatabaseSelection;
+  readonly pool: DataSourcePool;
+  /** The full chain (custom routers, then the decorator rules) for `allowMigrate`. */
+  readonly chain: RouterChain;
+  /** Which entity owns each table name, for the DDL guard. */
+  readonly tableOwners: ReadonlyMap<string, Placement>;
+  readonly testMode: boolean;
+}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs migration groups across databases: `default` first, then the other aliases, then the
+ * tenants with bounded concurrency. One database's failure never stops or corrupts another;
+ * every database gets an entry in the report.
+ */
+export class Migrator {
+  readonly #props: MigratorProps;
+
+  constructor(props: MigratorProps) {
+    this.#props = props;
+  }
+
+  /** Whether any migration group applies to `target`. */
+  hasGroupsFor(target: DatabaseTarget): boolean {
+    return this.#plansFor(target).length > 0;
+  }
+
+  /**
+   * Migrates every selected database and reports per database. Never rejects because a
+   * database failed; rejects only for invalid options or names.
+   */
+  async migrate(options: MigrateOptions = {}): Promise<MigrationReport> {
+    const mode = checkMigrateOptions(options);
+    const startedAt = Date.now();
+    const targets = await this.#props.selection.select(options);
+    const aliases = targets.filter((target) => target.kind === "alias");
+    const tenants = targets.filter((target) => target.kind === "tenant");
+    let failed = 0;
+    let done = 0;
+    const finish = (result: DatabaseMigrationResult) => {
+      done++;
+      if (result.outcome === "failed") failed++;
+      options.onProgress?.({
+        done,
+        total: targets.length,
+        failed,
+        elapsedMs: Date.now() - startedAt,
+        result,
+      });
+      return result;
+    };
+    const stop = () => options.failFast === true && failed > 0;
+    const skipped = (target: DatabaseTarget) =>
+      finish(
+        skippedResult(target, "failFast: an earlier database failed, so this one was not started"),
+      );
+    const run = async (target: DatabaseTarget) =>
+      finish(await this.#migrateTarget(target, mode, options.lockTimeoutMs));
+    // Aliases first and one at a time (tenants may depend on them), then the tenants.
+    const aliasResults = await runBounded(aliases, 1, run, { stop, skipped });
+    const tenantResults = await runBounded(tenants, options.concurrency ?? 4, run, {
+      stop,
+      skipped,
+    });
+    return reportOf([...aliasResults, ...tenantResults], startedAt);
+  }
+
+  /** Applies the pending migrations of one database (used by tenant creation and test mode). */
+  migrateDataSource(
+    target: DatabaseTarget,
+    dataSource: DataSource,
+  ): Promise<DatabaseMigrationResult> {
+    return migrateDatabase(this.#work(target, dataSource, DEFAULT_LOCK_TIMEOUT_MS), {
+      dryRun: false,
+      fake: false,
+      transaction: "each",
+    });
+  }
+
+  /** Applied and pending migrations per selected database and group. */
+  async status(options: StatusOptions = {}): Promise<DatabaseStatus[]> {
+    const targets = await this.#props.selection.select(options);
+    return runBounded(targets, options.concurrency ?? 8, (target) =>
+      this.#props.pool
+        .use(target, (dataSource) =>
+          readStatus(this.#work(target, dataSource, DEFAULT_LOCK_TIMEOUT_MS)),
+        )
+        .catch((error: unknown) => ({
+          database: labelOf(target),
+          groups: [],
+          error: asRoutingError(error, target),
+        })),
+    );
+  }
+
+  /**
+   * Reverts migrations on one database.
+   *
+   * @throws ConfigurationError when the options do not name exactly one database or the
+   * steps are invalid.
+   */
+  async revert(options: RevertOptions): Promise<DatabaseMigrationResult> {
+    if ((options.database === undefined) === (options.tenant === undefined)) {
+      throw ConfigurationError.invalid(
+        "router.revert()",
+        "name exactly one of database or tenant",
+        'Pass e.g. { tenant: "acme", steps: 1 }.',
+      );
+    }
+    if (options.steps !== undefined && (!Number.isInteger(options.steps) || options.steps < 1)) {
+      throw ConfigurationError.invalid(
+        "router.revert({ steps })",
+        `${options.steps} is not a positive integer`,
+        "Pass the number of migrations to revert.",
+      );
+    }
+    if (options.steps !== undefined && options.to !== undefined) {
+      throw ConfigurationError.invalid(
+        "router.revert()",
+        "steps and to were both given",
+        "Pass one of them.",
+      );
+    }
+    const [target] = await this.#props.selection.select(
+      options.database !== undefined
+        ? { databases: [options.database] }
+        : { tenants: [options.tenant!] },
+    );
+    return this.#props.pool
+      .use(target, (dataSource) =>
+        revertDatabase(this.#work(target, dataSource, options.lockTimeoutMs), options),
+      )
+      .catch((error: unknown) => failedResult(target, error));
+  }
+
+  async #migrateTarget(
+    target: DatabaseTarget,
+    mode: MigrateMode,
+    lockTimeoutMs?: number,
+  ): Promise<DatabaseMigrationResult> {
+    if (target.readOnly && !this.#props.testMode) {
+      return skippedResult(
+        target,
+        "the database is read-only (readOnly: true); it is never migrated outside test mode",
+      );
+    }
+    if (!this.hasGroupsFor(target))
+      return skippedResult(target, "no migration group applies to it (allowMigrate)");
+    return this.#props.pool
+      .use(target, (dataSource) =>
+        migrateDatabase(this.#work(target, dataSource, lockTimeoutMs), mode),
+      )
+      .catch((error: unknown) => failedResult(target, error));
+  }
+
+  #work(
+    target: DatabaseTarget,
+    dataSource: DataSource,
+    lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS,
+  ): DatabaseWork {
+    const databaseGroup = target.kind === "tenant" ? TENANT_GROUP : target.name;
+    return {
+      target,
+      dataSource,
+      groups: this.#plansFor(target),
+      lockScope: target.key,
+      lockTimeoutMs,
+      guard: (migration: Migration, method: string, table: string) => {
+        const owner = this.#props.tableOwners.get(table);
+        if (!owner || owner.group === databaseGroup) return;
+        throw MigrationRoutingError.wrongPlacement({
+          migration: migration.name,
+          group: migration.group,
+          method,
+          table,
+          owner: owner.name,
+          ownerGroup: owner.group,
+          database: target.description,
+        });
+      },
+    };
+  }
+
+  #plansFor(target: DatabaseTarget): GroupPlan[] {
+    const { sets, chain, testMode, tablePrefix } = this.#props;
+    const hints = {
+      tenant: target.kind === "tenant" ? target.name : undefined,
+      operation: "migrate" as const,
+      testMode,
+    };
+    return sets.groups
+      .filter((group) => chain.allowMigrate(refOf(target), group, hints) === true)
+      .map((group) => ({
+        group,
+        table: new MigrationTable(`${tablePrefix}${group}`),
+        migrations: sets.migrationsOf(group),
+      }));
+  }
+}
+
+function checkMigrateOptions(options: MigrateOptions): MigrateMode {
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw ConfigurationError.invalid(
+      "migrate({ concurrency })",
+      `${concurrency} is not a positive integer`,
+      "Pass how many tenants to migrate at once, e.g. 8.",
+    );
+  }
+  const transaction = options.transaction ?? "each";
+  if (transaction !== "each" && transaction !== "all") {
+    throw ConfigurationError.invalid(
+      "migrate({ transaction })",
+      `${JSON.stringify(transaction)} is not allowed`,
+      'Use "each" or "all".',
+    );
+  }
+  if (options.dryRun && options.fake) {
+    throw ConfigurationError.invalid(
+      "migrate()",
+      "dryRun and fake were both given",
+      "Pass one of them.",
+    );
+  }
+  return { dryRun: options.dryRun === true, fake: options.fake === true, transaction };
+}
+
+function skippedResult(target: DatabaseTarget, reason: string): DatabaseMigrationResult {
+  return {
+    database: labelOf(target),
+    outcome: "skipped",
+    applied: [],
+    pending: [],
+    reason,
+    durationMs: 0,
+  };
+}
+
+function failedResult(target: DatabaseTarget, error: unknown): DatabaseMigrationResult {
+  return {
+    database: labelOf(target),
+    outcome: "failed",
+    applied: [],
+    pending: [],
+    durationMs: 0,
+    error: asRoutingError(error, target),
+  };
+}
+
+function asRoutingError(error: unknown, target: DatabaseTarget): RoutingError {
+  if (error instanceof RoutingError) return error;
+  return MigrationFailedError.failed(
+    "(opening the database)",
+    target.description,
+    "Nothing was changed.",
+    error,
+  );
+}

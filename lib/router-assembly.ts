@@ -1,0 +1,220 @@
+import type { DataSource } from "typeorm";
+import { DataSourceFactory } from "./data-source-factory";
+import { DataSourcePool } from "./data-source-pool";
+import { DatabaseResolver } from "./database-resolver";
+import { DatabaseSelection } from "./database-selection";
+import { DecoratorRouter } from "./decorator-router";
+import { EntityRegistry, TENANT_GROUP, type Placement } from "./entity-registry";
+import { BootstrapError, ConfigurationError, messageOf, type BootstrapProblem } from "./errors";
+import { MigrationSets } from "./migrations/migration-set";
+import { Migrator } from "./migrations/migrator";
+import { OperationRunner } from "./operation-runner";
+import { RouterChain } from "./router-chain";
+import type { NormalizedOptions } from "./router-options";
+import {
+  createTemporarySqliteFolder,
+  type TemporarySqliteFolder,
+} from "./strategies/temporary-sqlite";
+import { TenantDirectory } from "./tenant-directory";
+import { TenantProvisioner } from "./tenant-provisioner";
+import type { TenantRouter } from "./tenant-router";
+
+/** The collaborators a TenantRouter is made of. */
+export interface RouterParts {
+  readonly options: NormalizedOptions;
+  readonly registry: EntityRegistry;
+  readonly pool: DataSourcePool;
+  readonly resolver: DatabaseResolver;
+  readonly runner: OperationRunner;
+  readonly selection: DatabaseSelection;
+  readonly migrator: Migrator;
+  readonly directory: TenantDirectory | undefined;
+  readonly provisioner: TenantProvisioner | undefined;
+  readonly testFolder: TemporarySqliteFolder | undefined;
+}
+
+/**
+ * Discovers and validates entities and migrations (one `BootstrapError` for every problem),
+ * then builds the router's collaborators. Nothing connects here.
+ */
+export async function assembleRouter(
+  options: NormalizedOptions,
+  router: () => TenantRouter,
+): Promise<RouterParts> {
+  const problems: BootstrapProblem[] = [];
+  const sets = await MigrationSets.load(options.migrations, options.cwd, problems);
+  checkGroups(sets, options, problems);
+  const customRouters = new RouterChain(options.routers);
+  const discovery = await EntityRegistry.discover({
+    entities: options.entities,
+    aliases: [...options.databases.keys()],
+    undiscoveredEntities: options.undiscoveredEntities,
+    cwd: options.cwd,
+    allowRelation: (a, b) =>
+      customRouters.allowRelation(a, b, {
+        tenant: undefined,
+        operation: "relation",
+        testMode: options.testMode,
+      }),
+  });
+  if (!discovery.ok || problems.length > 0) {
+    if (discovery.ok) discovery.registry.release();
+    throw BootstrapError.fromProblems([...(discovery.ok ? [] : discovery.problems), ...problems]);
+  }
+  const { registry } = discovery;
+  let testFolder: TemporarySqliteFolder | undefined;
+  try {
+    checkTenantsConfigured(registry, options);
+    testFolder = options.testMode ? await createTemporarySqliteFolder() : undefined;
+    // The factory migrates test databases through the migrator, which needs the pool.
+    const late: { migrator?: Migrator } = {};
+    const factory = new DataSourceFactory({
+      options,
+      registry,
+      testFolder,
+      migrateTestDatabase: async (target, dataSource) => {
+        if (!late.migrator!.hasGroupsFor(target)) return false;
+        const result = await late.migrator!.migrateDataSource(target, dataSource);
+        if (result.error) throw result.error;
+        return true;
+      },
+    });
+    const blueprints = await buildBlueprints(factory, registry, options);
+    const directory = options.tenants
+      ? new TenantDirectory({
+          list: options.tenants.list,
+          router,
+          refreshIntervalMs: options.tenants.refreshIntervalMs,
+        })
+      : undefined;
+    const pool = new DataSourcePool({
+      ...options.pool,
+      open: async (target) => {
+        if (target.kind === "tenant") await directory!.assertKnown(target.name);
+        return factory.open(target);
+      },
+    });
+    const chain = new RouterChain([...options.routers, new DecoratorRouter(registry)]);
+    const resolver = new DatabaseResolver({
+      chain,
+      databases: options.databases,
+      tenantsConfigured: options.tenants !== undefined,
+      testMode: options.testMode,
+    });
+    const selection = new DatabaseSelection(resolver, directory);
+    const migrator = new Migrator({
+      sets,
+      tablePrefix: options.migrationsTablePrefix,
+      selection,
+      pool,
+      chain,
+      tableOwners: tableOwnersOf(blueprints, registry),
+      testMode: options.testMode,
+    });
+    late.migrator = migrator;
+    const provisioner =
+      directory && options.tenants
+        ? new TenantProvisioner({
+            directory,
+            factory,
+            pool,
+            migrator,
+            registration: options.tenants.registration,
+            router,
+          })
+        : undefined;
+    const runner = new OperationRunner({
+      registry,
+      resolver,
+      pool,
+      blueprints,
+      testMode: options.testMode,
+    });
+    return {
+      options,
+      registry,
+      pool,
+      resolver,
+      runner,
+      selection,
+      migrator,
+      directory,
+      provisioner,
+      testFolder,
+    };
+  } catch (error) {
+    registry.release();
+    await testFolder?.remove();
+    throw error;
+  }
+}
+
+// Without custom routers, a group can only be "tenant" or an alias, or it would run nowhere.
+function checkGroups(
+  sets: MigrationSets,
+  options: NormalizedOptions,
+  problems: BootstrapProblem[],
+): void {
+  if (options.routers.length > 0) return;
+  for (const group of sets.groups) {
+    if (group === TENANT_GROUP || options.databases.has(group)) continue;
+    problems.push({
+      kind: "invalid-migration",
+      message:
+        `Migration group "${group}" matches no database: it is neither "${TENANT_GROUP}" nor a ` +
+        `configured alias (${[...options.databases.keys()].map((a) => `"${a}"`).join(", ")}), and no ` +
+        `router's allowMigrate() places it. Rename the group or add a router.`,
+    });
+  }
+}
+
+function checkTenantsConfigured(registry: EntityRegistry, options: NormalizedOptions): void {
+  const external = registry.placements.filter((placement) => placement.external);
+  if (external.length === 0 || options.tenants) return;
+  throw ConfigurationError.invalid(
+    "tenants",
+    `entities ${external.map((p) => `"${p.name}"`).join(", ")} are @External but no tenants are configured`,
+    "Add tenants: { list, options } to TenantRouter.create.",
+  );
+}
+
+async function buildBlueprints(
+  factory: DataSourceFactory,
+  registry: EntityRegistry,
+  options: NormalizedOptions,
+): Promise<Map<string, DataSource>> {
+  const groups = new Set(registry.placements.map((placement) => placement.group));
+  const blueprints = new Map<string, DataSource>();
+  const problems: BootstrapProblem[] = [];
+  for (const group of groups) {
+    if (group === TENANT_GROUP && !options.tenants) continue;
+    try {
+      blueprints.set(group, await factory.blueprint(group));
+    } catch (cause) {
+      if (cause instanceof ConfigurationError) throw cause;
+      problems.push({
+        kind: "invalid-metadata",
+        message: `TypeORM rejected the entities of ${group === TENANT_GROUP ? "the tenant databases" : `database "${group}"`}: ${messageOf(cause)}. Fix the entity definitions for that driver.`,
+        cause,
+      });
+    }
+  }
+  if (problems.length > 0) throw BootstrapError.fromProblems(problems);
+  return blueprints;
+}
+
+// Which entity owns each table name, for the migration DDL guard.
+function tableOwnersOf(
+  blueprints: ReadonlyMap<string, DataSource>,
+  registry: EntityRegistry,
+): Map<string, Placement> {
+  const owners = new Map<string, Placement>();
+  for (const [group, blueprint] of blueprints) {
+    for (const metadata of blueprint.entityMetadatas) {
+      if (typeof metadata.target !== "function") continue;
+      const placement = registry.placementOf(metadata.target);
+      if (placement.group === group) owners.set(metadata.tableName, placement);
+    }
+  }
+  return owners;
+}

@@ -1,0 +1,47 @@
+import { DataSource, type DataSourceOptions, type QueryRunner } from "typeorm";
+import { ConfigurationError } from "../errors";
+import { postgresDialect } from "./postgres-dialect";
+import { sqliteDialect } from "./sqlite-dialect";
+
+/** Releases a lock taken by {@link Dialect.lockMigrations}. */
+export type Unlock = () => Promise<void>;
+
+/**
+ * What the core needs from a driver. Every driver-specific statement lives behind this
+ * interface, one file per driver, so the core never branches on the driver.
+ */
+export interface Dialect {
+  /** The TypeORM driver types this dialect serves. */
+  readonly types: readonly string[];
+  /**
+   * Makes sure only one migrator works on the database (or schema) `scope` at a time.
+   * Resolves with the unlock function, or `undefined` when `timeoutMs` passed first.
+   */
+  lockMigrations(
+    queryRunner: QueryRunner,
+    scope: string,
+    timeoutMs: number,
+  ): Promise<Unlock | undefined>;
+  /** Creates the (empty) database `options` points at; fails if it exists. */
+  createDatabase(options: DataSourceOptions): Promise<void>;
+  /** Drops the database `options` points at, if it exists. */
+  dropDatabase(options: DataSourceOptions): Promise<void>;
+}
+
+const DIALECTS: readonly Dialect[] = [postgresDialect, sqliteDialect];
+
+/**
+ * The dialect of a DataSource's driver.
+ *
+ * @throws ConfigurationError for a driver typeorm-router does not support yet.
+ */
+export function dialectFor(source: DataSource | DataSourceOptions): Dialect {
+  const type = source instanceof DataSource ? source.options.type : source.type;
+  const dialect = DIALECTS.find((candidate) => candidate.types.includes(type));
+  if (dialect) return dialect;
+  throw ConfigurationError.invalid(
+    `type "${type}"`,
+    "typeorm-router migrates and provisions postgres and better-sqlite3 databases only",
+    "Use one of those drivers for routed migrations and tenant provisioning.",
+  );
+}

@@ -1,0 +1,74 @@
+import { DataSource, type DataSourceOptions, type QueryRunner } from "typeorm";
+import type { PostgresDataSourceOptions } from "typeorm/driver/postgres/PostgresDataSourceOptions";
+import { sleep } from "../sleep";
+import type { Dialect, Unlock } from "./dialect";
+
+// Advisory locks are scoped to the current database; the key adds the scope (the schema in
+// schema-per-tenant setups) so that two schemas of one database migrate independently.
+const LOCK_SQL = "SELECT pg_try_advisory_lock(hashtext($1)) AS locked";
+const UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext($1))";
+
+/** PostgreSQL: session-level advisory locks, polled until the timeout. */
+export const postgresDialect: Dialect = {
+  types: ["postgres"],
+  async lockMigrations(
+    queryRunner: QueryRunner,
+    scope: string,
+    timeoutMs: number,
+  ): Promise<Unlock | undefined> {
+    const key = `typeorm-router:migrate:${scope}`;
+    const deadline = Date.now() + timeoutMs;
+    for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
+      const [row] = (await queryRunner.query(LOCK_SQL, [key])) as { locked: boolean }[];
+      if (row.locked) {
+        return async () => {
+          await queryRunner.query(UNLOCK_SQL, [key]);
+        };
+      }
+      if (Date.now() >= deadline) return undefined;
+      await sleep(Math.min(wait, Math.max(deadline - Date.now(), 1)));
+    }
+  },
+  async createDatabase(options: DataSourceOptions): Promise<void> {
+    const { name, maintenance } = split(options as PostgresDataSourceOptions);
+    await onServer(maintenance, `CREATE DATABASE ${quote(name)}`);
+  },
+  async dropDatabase(options: DataSourceOptions): Promise<void> {
+    const { name, maintenance } = split(options as PostgresDataSourceOptions);
+    await onServer(maintenance, `DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`);
+  },
+};
+
+// The database `options` names, and options for the server's maintenance database.
+function split(options: PostgresDataSourceOptions): {
+  name: string;
+  maintenance: PostgresDataSourceOptions;
+} {
+  if (options.url) {
+    const url = new URL(options.url);
+    const name = decodeURIComponent(url.pathname.slice(1));
+    url.pathname = "/postgres";
+    return { name, maintenance: { ...options, url: url.toString(), database: undefined } };
+  }
+  return { name: String(options.database), maintenance: { ...options, database: "postgres" } };
+}
+
+async function onServer(options: PostgresDataSourceOptions, sql: string): Promise<void> {
+  const server = new DataSource({
+    ...options,
+    entities: [],
+    migrations: [],
+    synchronize: false,
+    poolSize: 1,
+  });
+  await server.initialize();
+  try {
+    await server.query(sql);
+  } finally {
+    await server.destroy();
+  }
+}
+
+function quote(identifier: string): string {
+  return `"${identifier.replace(/"/g, '""')}"`;
+}

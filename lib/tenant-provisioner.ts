@@ -1,0 +1,106 @@
+import type { DataSource } from "typeorm";
+import type { DataSourceFactory } from "./data-source-factory";
+import type { DataSourcePool } from "./data-source-pool";
+import { tenantTarget } from "./database-target";
+import { ConfirmationRequiredError, TenantExistsError, messageOf } from "./errors";
+import type { Migrator } from "./migrations/migrator";
+import type { DatabaseMigrationResult } from "./migrations/migration-report";
+import { dialectFor } from "./strategies/dialect";
+import { assertTenantId } from "./tenant-id";
+import type { TenantDirectory } from "./tenant-directory";
+import type { TenantRouter } from "./tenant-router";
+
+/** Persists tenants created or dropped through the router (see `tenantsFromEntity`). */
+export interface TenantRegistration {
+  /** Records a new tenant where `tenants.list` reads it from. */
+  readonly register?: (tenant: string, router: TenantRouter) => Promise<void>;
+  /** Removes a dropped tenant from where `tenants.list` reads it. */
+  readonly unregister?: (tenant: string, router: TenantRouter) => Promise<void>;
+}
+
+/** Props of {@link TenantProvisioner}. */
+export interface TenantProvisionerProps {
+  readonly directory: TenantDirectory;
+  readonly factory: DataSourceFactory;
+  readonly pool: DataSourcePool;
+  readonly migrator: Migrator;
+  readonly registration: TenantRegistration;
+  readonly router: () => TenantRouter;
+}
+
+/**
+ * Creates and drops tenants: the database, its migrations and its registration, all or
+ * nothing.
+ */
+export class TenantProvisioner {
+  readonly #props: TenantProvisionerProps;
+
+  constructor(props: TenantProvisionerProps) {
+    this.#props = props;
+  }
+
+  /**
+   * Validates the id, creates the tenant's database, runs the tenant migrations on it, then
+   * registers the tenant. If any step fails, everything done so far is undone.
+   *
+   * @throws InvalidTenantIdError, TenantExistsError, or the migration's error.
+   */
+  async create(tenant: string): Promise<DatabaseMigrationResult> {
+    assertTenantId(tenant, "router.tenants.create()");
+    const { directory, factory, migrator, registration, router } = this.#props;
+    if ((await directory.list()).includes(tenant)) throw TenantExistsError.listed(tenant);
+    const target = tenantTarget(tenant);
+    const options = factory.optionsFor(target);
+    const dialect = dialectFor(options);
+    let created = false;
+    let registered = false;
+    let dataSource: DataSource | undefined;
+    try {
+      await dialect.createDatabase(options);
+      created = true;
+      dataSource = await factory.open(target);
+      const result = await migrator.migrateDataSource(target, dataSource);
+      if (result.error) throw result.error;
+      await dataSource.destroy();
+      dataSource = undefined;
+      await registration.register?.(tenant, router());
+      registered = true;
+      directory.add(tenant);
+      return result;
+    } catch (error) {
+      const undo: Promise<unknown>[] = [];
+      if (dataSource?.isInitialized) await dataSource.destroy().catch(warn(tenant));
+      if (registered) undo.push(registration.unregister?.(tenant, router()) ?? Promise.resolve());
+      if (created) undo.push(dialect.dropDatabase(options));
+      await Promise.all(undo.map((step) => step.catch(warn(tenant))));
+      directory.remove(tenant);
+      throw error;
+    }
+  }
+
+  /**
+   * Closes the tenant's DataSource, drops its database and unregisters it.
+   *
+   * @throws ConfirmationRequiredError unless `options.confirm` repeats the tenant id.
+   * @throws UnknownTenantError when the tenant is not listed.
+   */
+  async drop(tenant: string, options: { readonly confirm?: string } = {}): Promise<void> {
+    assertTenantId(tenant, "router.tenants.drop()");
+    if (options.confirm !== tenant) throw ConfirmationRequiredError.forDrop(tenant);
+    const { directory, factory, pool, registration, router } = this.#props;
+    await directory.assertKnown(tenant);
+    const target = tenantTarget(tenant);
+    await pool.evict(target);
+    await dialectFor(factory.optionsFor(target)).dropDatabase(factory.optionsFor(target));
+    await registration.unregister?.(tenant, router());
+    directory.remove(tenant);
+  }
+}
+
+function warn(tenant: string): (error: unknown) => void {
+  return (error) =>
+    process.emitWarning(
+      `typeorm-router: undoing the failed creation of tenant "${tenant}" failed: ${messageOf(error)}`,
+      { code: "TYPEORM_ROUTER_UNDO_FAILED" },
+    );
+}
