@@ -4,10 +4,12 @@ export {
   type TransactionOptions,
   type QueryOptions,
   type TenantAdmin,
+  type VerifyOptions,
 } from "./tenant-router";
 export type { TenantRouterOptions, DatabaseConfig, TenantsConfig } from "./router-options";
 export type { PoolOptions } from "./data-source-pool";
 export type { DatabaseTarget } from "./database-target";
+export type { DatabaseFilter } from "./database-selection";
 export { withTenant, currentTenant, requireTenant } from "./tenant-context";
 export { TENANT_ID_PATTERN, assertTenantId } from "./tenant-id";
 export {
@@ -17,6 +19,7 @@ export {
 } from "./tenant-middleware";
 export { tenantsFromEntity, type TenantsFromEntityOptions } from "./tenants-from-entity";
 export type { TenantList } from "./tenant-directory";
+export type { TenantRegistration } from "./tenant-provisioner";
 export {
   isTenantRef,
   type Router,
@@ -31,6 +34,22 @@ export { databasePerTenant } from "./strategies/database-per-tenant";
 export type { TenantStrategy } from "./strategies/tenant-strategy";
 export { RoutedRepository } from "./routed-repository";
 export { RoutedEntityManager } from "./routed-entity-manager";
+export type { MigrateOptions, RevertOptions, StatusOptions } from "./migrations/migrator";
+export type {
+  MigrationReport,
+  DatabaseMigrationResult,
+  DatabaseOutcome,
+  DatabaseLabel,
+  MigrationName,
+  MigrationProgress,
+} from "./migrations/migration-report";
+export type { DatabaseStatus, GroupStatus } from "./migrations/database-migrator";
+export type { SchemaReport, SchemaDrift } from "./migrations/schema-verifier";
+export type {
+  MigrationClass,
+  MigrationSource,
+  MigrationsOptions,
+} from "./migrations/migration-set";
 export {
   RoutingError,
   BootstrapError,
