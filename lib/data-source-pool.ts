@@ -46,6 +46,8 @@ export class DataSourcePool {
   readonly #props: PoolProps;
   readonly #entries = new Map<string, Entry>();
   readonly #waiters = new Set<() => void>();
+  // Closes in progress: their slots count as open until the DataSource is really closed.
+  readonly #closing = new Set<Promise<void>>();
   readonly #sweeper: NodeJS.Timeout | undefined;
   #openTenants = 0;
   #uses = 0;
@@ -55,7 +57,8 @@ export class DataSourcePool {
     this.#props = props;
     if (props.idleTimeoutMs > 0) {
       const every = Math.max(Math.min(props.idleTimeoutMs / 2, 60_000), 50);
-      this.#sweeper = setInterval(() => void this.#sweepIdle(), every);
+      // Failures are reported as warnings by #destroy; nothing else to do with them here.
+      this.#sweeper = setInterval(() => void this.#sweepIdle().catch(() => undefined), every);
       this.#sweeper.unref();
     }
   }
@@ -103,10 +106,13 @@ export class DataSourcePool {
     };
   }
 
-  /** Closes the DataSource of `target` once no call uses it (e.g. after dropping a tenant). */
+  /**
+   * Takes `target` out of the pool at once (new calls open it afresh) and closes its
+   * DataSource once the calls using it have finished (e.g. before dropping a tenant).
+   */
   async evict(target: DatabaseTarget): Promise<void> {
     const entry = this.#entries.get(target.key);
-    if (entry) await this.#close(entry);
+    if (entry) await this.#close(entry, true);
   }
 
   /** Closes every DataSource; later calls throw `RouterClosedError`. */
@@ -115,9 +121,8 @@ export class DataSourcePool {
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#wakeAll();
     const errors: unknown[] = [];
-    await Promise.all(
-      [...this.#entries.values()].map((entry) => this.#close(entry).catch((e) => errors.push(e))),
-    );
+    for (const entry of [...this.#entries.values()]) this.#close(entry);
+    await Promise.all([...this.#closing].map((closing) => closing.catch((e) => errors.push(e))));
     if (errors.length > 0) throw errors[0];
   }
 
@@ -245,9 +250,22 @@ export class DataSourcePool {
     await Promise.all(idle.map((entry) => this.#close(entry)));
   }
 
-  async #close(entry: Entry): Promise<void> {
-    if (this.#entries.get(entry.target.key) !== entry) return;
-    this.#forget(entry);
+  // Removes the entry now; frees its slot only once its DataSource is really closed, so the
+  // process never holds more connections than the cap allows.
+  #close(entry: Entry, waitForIdle = false): Promise<void> {
+    if (this.#entries.get(entry.target.key) !== entry) return Promise.resolve();
+    this.#entries.delete(entry.target.key);
+    const closing = this.#destroy(entry, waitForIdle).finally(() => {
+      this.#closing.delete(closing);
+      if (entry.target.kind === "tenant") this.#openTenants--;
+      this.#wakeAll();
+    });
+    this.#closing.add(closing);
+    return closing;
+  }
+
+  async #destroy(entry: Entry, waitForIdle: boolean): Promise<void> {
+    while (waitForIdle && entry.refs > 0 && !this.#closed) await this.#nextWake();
     const dataSource = entry.dataSource ?? (await entry.ready.catch(() => undefined));
     if (!dataSource?.isInitialized) return;
     try {
@@ -287,6 +305,16 @@ export class DataSourcePool {
         resolve();
       };
       const timer = setTimeout(wake, remaining);
+      this.#waiters.add(wake);
+    });
+  }
+
+  #nextWake(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        this.#waiters.delete(wake);
+        resolve();
+      };
       this.#waiters.add(wake);
     });
   }

@@ -27,34 +27,56 @@ export class DatabaseSelection {
   }
 
   /**
-   * The targets `filter` names.
+   * The targets `filter` names: aliases first, then tenants.
    *
    * @throws UnknownDatabaseError, InvalidTenantIdError or UnknownTenantError for a bad name.
    */
   async select(filter: DatabaseFilter = {}): Promise<DatabaseTarget[]> {
+    return [...this.aliasesOf(filter), ...(await this.tenantsOf(filter))];
+  }
+
+  /**
+   * The aliases `filter` names (`default` first). Also validates the tenant ids it names, so
+   * that a bad name fails before anything runs.
+   *
+   * @throws UnknownDatabaseError, InvalidTenantIdError or ConfigurationError.
+   */
+  aliasesOf(filter: DatabaseFilter = {}): DatabaseTarget[] {
     const { databases, tenants } = filter;
-    const filtered = databases !== undefined || tenants !== undefined;
-    const aliases = this.#resolver.aliases
-      .slice()
-      .sort((a, b) => Number(b.name === DEFAULT_ALIAS) - Number(a.name === DEFAULT_ALIAS));
-    const selectedAliases = !filtered
-      ? aliases
-      : (databases ?? []).map((alias) => this.#resolver.target(alias, "the databases option"));
-    if (tenants !== undefined && !this.#directory) {
-      throw ConfigurationError.invalid(
-        "tenants",
-        "tenants were named but none are configured",
-        "Add tenants: { list, options } to TenantRouter.create.",
-      );
-    }
-    let tenantIds: readonly string[] = [];
-    if (!filtered) tenantIds = this.#directory ? await this.#directory.list() : [];
-    else if (tenants !== undefined) {
+    if (tenants !== undefined) {
+      if (!this.#directory) {
+        throw ConfigurationError.invalid(
+          "tenants",
+          "tenants were named but none are configured",
+          "Add tenants: { list, options } to TenantRouter.create.",
+        );
+      }
       for (const tenant of tenants) assertTenantId(tenant, "the tenants option");
-      for (const tenant of tenants) await this.#directory!.assertKnown(tenant);
-      tenantIds = [...new Set(tenants)].sort();
     }
-    return [...dedupe(selectedAliases), ...tenantIds.map(tenantTarget)];
+    if (databases === undefined && tenants === undefined) {
+      return this.#resolver.aliases
+        .slice()
+        .sort((a, b) => Number(b.name === DEFAULT_ALIAS) - Number(a.name === DEFAULT_ALIAS));
+    }
+    return dedupe(
+      (databases ?? []).map((alias) => this.#resolver.target(alias, "the databases option")),
+    );
+  }
+
+  /**
+   * The tenants `filter` names (sorted), reading the tenant list when it names none. Call it
+   * after migrating the aliases: the list may live in a table they create.
+   *
+   * @throws UnknownTenantError for a named tenant that is not listed.
+   */
+  async tenantsOf(filter: DatabaseFilter = {}): Promise<DatabaseTarget[]> {
+    const { databases, tenants } = filter;
+    if (!this.#directory) return [];
+    if (tenants === undefined) {
+      return databases === undefined ? (await this.#directory.list()).map(tenantTarget) : [];
+    }
+    for (const tenant of tenants) await this.#directory.assertKnown(tenant);
+    return [...new Set(tenants)].sort().map(tenantTarget);
   }
 }
 

@@ -114,12 +114,8 @@ export class ConfigurationError extends RoutingError {
   }
 
   /** A user-supplied option callback threw. */
-  static callbackFailed(where: string, cause: unknown): ConfigurationError {
-    return new ConfigurationError(
-      `${where} threw: ${messageOf(cause)}. Make it return options for any valid tenant id ` +
-        `without opening connections.`,
-      { cause },
-    );
+  static callbackFailed(where: string, cause: unknown, fix: string): ConfigurationError {
+    return new ConfigurationError(`${where} threw: ${messageOf(cause)}. ${fix}`, { cause });
   }
 }
 

@@ -46,6 +46,11 @@ export type {
 export type { DatabaseStatus, GroupStatus } from "./migrations/database-migrator";
 export type { SchemaReport, SchemaDrift } from "./migrations/schema-verifier";
 export type {
+  GeneratedMigration,
+  GeneratedQuery,
+  GenerateMigrationOptions,
+} from "./migrations/generate-migration";
+export type {
   MigrationClass,
   MigrationSource,
   MigrationsOptions,

@@ -75,7 +75,11 @@ export class TenantDirectory {
     try {
       ids = typeof list === "function" ? await list(this.#props.router()) : list;
     } catch (cause) {
-      throw ConfigurationError.callbackFailed("tenants.list()", cause);
+      throw ConfigurationError.callbackFailed(
+        "tenants.list()",
+        cause,
+        "Make sure what it reads exists (for tenantsFromEntity: migrate the database holding that table first).",
+      );
     }
     if (!Array.isArray(ids)) {
       throw ConfigurationError.invalid(

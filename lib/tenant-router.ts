@@ -4,6 +4,11 @@ import type { Placement } from "./entity-registry";
 import { ConfigurationError, RouterClosedError, messageOf } from "./errors";
 import type { DatabaseMigrationResult, MigrationReport } from "./migrations/migration-report";
 import type { DatabaseStatus } from "./migrations/database-migrator";
+import {
+  generateMigration,
+  type GeneratedMigration,
+  type GenerateMigrationOptions,
+} from "./migrations/generate-migration";
 import type { MigrateOptions, RevertOptions, StatusOptions } from "./migrations/migrator";
 import { failedDrift, verifyDatabase, type SchemaReport } from "./migrations/schema-verifier";
 import { RoutedEntityManager } from "./routed-entity-manager";
@@ -284,6 +289,39 @@ export class TenantRouter {
         .catch((error: unknown) => failedDrift(target, error)),
     );
     return { results, clean: results.every((result) => result.clean) };
+  }
+
+  /**
+   * Generates the migration that brings `group` (`"tenant"` or an alias) from its current
+   * migrations to its entities, without touching any real database: a scratch database on the
+   * group's driver and server (a temporary SQLite file, or a uniquely named PostgreSQL
+   * database, dropped afterwards) is migrated to head, then TypeORM's schema builder lists what
+   * the entities placed and managed in `group` still need. Resolves `undefined` when nothing
+   * differs. Save `source` as `fileName` in the group's migrations folder.
+   *
+   * @example
+   * ```ts
+   * const migration = await router.generateMigration("tenant", "AddNotes");
+   * if (migration) await writeFile(`migrations/tenant/${migration.fileName}`, migration.source);
+   * ```
+   * @throws ConfigurationError for an unknown group or an invalid name.
+   * @throws MigrationFailedError when an existing migration fails on the scratch database.
+   */
+  generateMigration(
+    group: string,
+    name: string,
+    options: GenerateMigrationOptions = {},
+  ): Promise<GeneratedMigration | undefined> {
+    this.#assertOpen("generate a migration");
+    const { options: routerOptions, registry, migrator } = this.#parts;
+    return generateMigration({
+      group,
+      name,
+      timestamp: options.timestamp ?? Date.now(),
+      options: routerOptions,
+      registry,
+      migrator,
+    });
   }
 
   /**

@@ -21,7 +21,7 @@ export interface TenantsFromEntityOptions<T> {
 export function tenantsFromEntity<T extends ObjectLiteral>(
   entity: EntityClass & { prototype: T },
   column: keyof T & string,
-  options: TenantsFromEntityOptions<T> = {},
+  options: TenantsFromEntityOptions<NoInfer<T>> = {},
 ): {
   list: (router: TenantRouter) => Promise<string[]>;
   register: (tenant: string, router: TenantRouter) => Promise<void>;

@@ -7,11 +7,12 @@ describe("examples/tenants (npm run example)", () => {
     const lines: string[] = [];
     const result = await runExample((line) => lines.push(line));
     expect(result.tables).toEqual({
-      default: ["project"],
+      default: ["migrations_default", "project"],
       legacy: ["customers"],
-      "tenant-acme": ["data_point"],
-      "tenant-globex": ["data_point"],
+      "tenant-acme": ["data_point", "migrations_tenant"],
+      "tenant-globex": ["data_point", "migrations_tenant"],
     });
+    expect(result.schemaClean).toBe(true);
     expect(result.dataPoints).toEqual({
       "tenant-acme": ["acme-1", "acme-2"],
       "tenant-globex": ["globex-1"],

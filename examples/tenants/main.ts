@@ -24,13 +24,15 @@ export interface ExampleResult {
   readonly legacyWriteError: string;
   /** The error of an @External call with no tenant in context. */
   readonly noTenantError: string;
+  /** Whether verifySchema found every database clean. */
+  readonly schemaClean: boolean;
 }
 
 /**
  * The tenant story from DESIGN.md, on SQLite files in a temporary folder: `default` holds
  * the projects (tenants), each tenant has its own database holding `DataPoint` (an
- * `@External` entity in a file nothing imports), and `legacy` is another system's read-only
- * database.
+ * `@External` entity in a file nothing imports) created by the `tenant` migration group, and
+ * `legacy` is another system's read-only database that is never migrated.
  */
 export async function runExample(
   log: (line: string) => void = console.log,
@@ -49,24 +51,24 @@ export async function runExample(
       // Imported eagerly at bootstrap: DataPoint is found here even though nothing imports it.
       entities: [path.join(__dirname, "entities/*.entity.{ts,js}")],
       databases: {
-        default: { type: "better-sqlite3", database: file("default"), synchronize: true },
+        default: { type: "better-sqlite3", database: file("default") },
         legacy: { options: { type: "better-sqlite3", database: file("legacy") }, readOnly: true },
       },
       tenants: {
         // Every row of Project (in `default`) registers a tenant.
-        ...tenantsFromEntity(Project, "slug"),
-        options: (tenant) => ({
-          type: "better-sqlite3",
-          database: file(`tenant-${tenant}`),
-          synchronize: true,
-        }),
+        ...tenantsFromEntity(Project, "slug", { defaults: (slug) => ({ name: slug }) }),
+        options: (tenant) => ({ type: "better-sqlite3", database: file(`tenant-${tenant}`) }),
+      },
+      // One migration set per group, each recorded in its own table where it ran.
+      migrations: {
+        default: [path.join(__dirname, "migrations/default/*.{ts,js}")],
+        tenant: [path.join(__dirname, "migrations/tenant/*.{ts,js}")],
       },
     });
 
-    await router.getRepository(Project).save([
-      { slug: "acme", name: "Acme Corp" },
-      { slug: "globex", name: "Globex" },
-    ]);
+    await router.migrate(); // default, then every tenant (none yet)
+    await router.tenants.create("acme"); // creates the database, migrates it, registers it
+    await router.tenants.create("globex");
 
     await withTenant("acme", async () => {
       const points = router.getRepository("DataPoint");
@@ -81,6 +83,14 @@ export async function runExample(
     // #endregion quick-start
 
     log(`Databases are SQLite files in ${folder}`);
+    const report = await router.migrate();
+    for (const result of report.results) {
+      log(
+        `migrate ${result.database.kind} ${result.database.name}: ${result.outcome}${result.reason ? ` (${result.reason})` : ""}`,
+      );
+    }
+    const schema = await router.verifySchema();
+    log(`verifySchema: ${schema.clean ? "every database matches its entities" : "DRIFT"}`);
     const customers = await router.getRepository(LegacyCustomer).find({ order: { id: "ASC" } });
     log(`legacy: read ${customers.length} customers (${customers.map((c) => c.name).join(", ")})`);
 
@@ -125,7 +135,14 @@ export async function runExample(
         `${name}.sqlite: tables [${tables[name].join(", ")}]${dataPoints[name] ? `, data points [${dataPoints[name].join(", ")}]` : ""}`,
       );
     }
-    return { folder, tables, dataPoints, legacyWriteError, noTenantError };
+    return {
+      folder,
+      tables,
+      dataPoints,
+      legacyWriteError,
+      noTenantError,
+      schemaClean: schema.clean,
+    };
   } finally {
     await rm(folder, { recursive: true, force: true });
   }

@@ -37,15 +37,18 @@ export interface DatabaseMigrationResult {
 /** The report of a run over many databases: one entry per database, in order. */
 export interface MigrationReport {
   readonly results: readonly DatabaseMigrationResult[];
-  /** True when no database failed. */
+  /** True when no database failed and the tenants could be listed. */
   readonly ok: boolean;
   readonly failed: number;
   readonly durationMs: number;
+  /** Set when the tenants could not be listed after the aliases ran; no tenant was migrated. */
+  readonly tenantListError?: RoutingError;
 }
 
 /** Progress of a long run, reported after each database. */
 export interface MigrationProgress {
   readonly done: number;
+  /** Databases in the run so far: the aliases, plus the tenants once they are listed. */
   readonly total: number;
   readonly failed: number;
   readonly elapsedMs: number;
@@ -57,13 +60,15 @@ export interface MigrationProgress {
 export function reportOf(
   results: readonly DatabaseMigrationResult[],
   startedAt: number,
+  tenantListError?: RoutingError,
 ): MigrationReport {
   const failed = results.filter((result) => result.outcome === "failed").length;
   return Object.freeze({
     results: Object.freeze([...results]),
-    ok: failed === 0,
+    ok: failed === 0 && tenantListError === undefined,
     failed,
     durationMs: Date.now() - startedAt,
+    ...(tenantListError ? { tenantListError } : {}),
   });
 }
 

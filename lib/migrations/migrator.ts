@@ -107,9 +107,9 @@ export class Migrator {
   async migrate(options: MigrateOptions = {}): Promise<MigrationReport> {
     const mode = checkMigrateOptions(options);
     const startedAt = Date.now();
-    const targets = await this.#props.selection.select(options);
-    const aliases = targets.filter((target) => target.kind === "alias");
-    const tenants = targets.filter((target) => target.kind === "tenant");
+    const { selection } = this.#props;
+    const aliases = selection.aliasesOf(options);
+    let total = aliases.length;
     let failed = 0;
     let done = 0;
     const finish = (result: DatabaseMigrationResult) => {
@@ -117,7 +117,7 @@ export class Migrator {
       if (result.outcome === "failed") failed++;
       options.onProgress?.({
         done,
-        total: targets.length,
+        total,
         failed,
         elapsedMs: Date.now() - startedAt,
         result,
@@ -133,6 +133,15 @@ export class Migrator {
       finish(await this.#migrateTarget(target, mode, options.lockTimeoutMs));
     // Aliases first and one at a time (tenants may depend on them), then the tenants.
     const aliasResults = await runBounded(aliases, 1, run, { stop, skipped });
+    // Listed only now: the tenant list may live in a table the aliases' migrations create.
+    let tenants: DatabaseTarget[];
+    try {
+      tenants = await selection.tenantsOf(options);
+    } catch (error) {
+      if (!(error instanceof RoutingError)) throw error;
+      return reportOf(aliasResults, startedAt, error);
+    }
+    total += tenants.length;
     const tenantResults = await runBounded(tenants, options.concurrency ?? 4, run, {
       stop,
       skipped,

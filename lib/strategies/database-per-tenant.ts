@@ -19,7 +19,11 @@ export function databasePerTenant(options: (tenant: string) => DataSourceOptions
       try {
         result = options(tenant);
       } catch (cause) {
-        throw ConfigurationError.callbackFailed(`tenants.options("${tenant}")`, cause);
+        throw ConfigurationError.callbackFailed(
+          `tenants.options("${tenant}")`,
+          cause,
+          "Make it return options for any valid tenant id without opening connections.",
+        );
       }
       if (!result || typeof result !== "object" || typeof result.type !== "string") {
         throw ConfigurationError.invalid(

@@ -6,6 +6,14 @@ import { sqliteDialect } from "./sqlite-dialect";
 /** Releases a lock taken by {@link Dialect.lockMigrations}. */
 export type Unlock = () => Promise<void>;
 
+/** A throwaway database made by {@link Dialect.createScratchDatabase}. */
+export interface ScratchDatabase {
+  /** Options that connect to the scratch database (the given options, renamed). */
+  readonly options: DataSourceOptions;
+  /** Deletes the scratch database and everything in it. */
+  drop(): Promise<void>;
+}
+
 /**
  * What the core needs from a driver. Every driver-specific statement lives behind this
  * interface, one file per driver, so the core never branches on the driver.
@@ -26,6 +34,11 @@ export interface Dialect {
   createDatabase(options: DataSourceOptions): Promise<void>;
   /** Drops the database `options` points at, if it exists. */
   dropDatabase(options: DataSourceOptions): Promise<void>;
+  /**
+   * Creates an empty, uniquely named database next to the one `options` points at (same
+   * driver and server; a temporary file for SQLite), for work that must not touch real data.
+   */
+  createScratchDatabase(options: DataSourceOptions): Promise<ScratchDatabase>;
 }
 
 const DIALECTS: readonly Dialect[] = [postgresDialect, sqliteDialect];

@@ -1,7 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { DataSource, type DataSourceOptions, type QueryRunner } from "typeorm";
 import type { PostgresDataSourceOptions } from "typeorm/driver/postgres/PostgresDataSourceOptions";
 import { sleep } from "../sleep";
-import type { Dialect, Unlock } from "./dialect";
+import type { Dialect, ScratchDatabase, Unlock } from "./dialect";
 
 // Advisory locks are scoped to the current database; the key adds the scope (the schema in
 // schema-per-tenant setups) so that two schemas of one database migrate independently.
@@ -37,7 +38,34 @@ export const postgresDialect: Dialect = {
     const { name, maintenance } = split(options as PostgresDataSourceOptions);
     await onServer(maintenance, `DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`);
   },
+  // A uniquely named database on the same server, with the configured schema created in it.
+  async createScratchDatabase(options: DataSourceOptions): Promise<ScratchDatabase> {
+    const name = `typeorm_router_scratch_${randomBytes(6).toString("hex")}`;
+    const scratch = renamed(options as PostgresDataSourceOptions, name);
+    await postgresDialect.createDatabase(scratch);
+    const drop = () => postgresDialect.dropDatabase(scratch);
+    try {
+      if (scratch.schema) {
+        await onServer(
+          { ...scratch, schema: undefined },
+          `CREATE SCHEMA IF NOT EXISTS ${quote(scratch.schema)}`,
+        );
+      }
+    } catch (error) {
+      await drop();
+      throw error;
+    }
+    return Object.freeze({ options: scratch, drop });
+  },
 };
+
+// `options` pointed at database `name` instead, on the same server.
+function renamed(options: PostgresDataSourceOptions, name: string): PostgresDataSourceOptions {
+  if (!options.url) return { ...options, database: name };
+  const url = new URL(options.url);
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return { ...options, url: url.toString(), database: undefined };
+}
 
 // The database `options` names, and options for the server's maintenance database.
 function split(options: PostgresDataSourceOptions): {

@@ -1,6 +1,8 @@
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import type { DataSourceOptions, QueryRunner } from "typeorm";
-import type { Dialect, Unlock } from "./dialect";
+import type { Dialect, ScratchDatabase, Unlock } from "./dialect";
 
 // SQLite serializes writers itself; this lock keeps two migrators of one process from
 // interleaving on the same file (across processes SQLite's own file lock applies).
@@ -43,5 +45,13 @@ export const sqliteDialect: Dialect = {
     await Promise.all(
       ["", "-wal", "-shm", "-journal"].map((suffix) => rm(`${file}${suffix}`, { force: true })),
     );
+  },
+  // A file in a fresh temporary folder; dropping it removes the folder.
+  async createScratchDatabase(options: DataSourceOptions): Promise<ScratchDatabase> {
+    const folder = await mkdtemp(path.join(os.tmpdir(), "typeorm-router-scratch-"));
+    return Object.freeze({
+      options: { ...options, database: path.join(folder, "scratch.sqlite") } as DataSourceOptions,
+      drop: () => rm(folder, { recursive: true, force: true }),
+    });
   },
 };

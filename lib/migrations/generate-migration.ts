@@ -1,0 +1,213 @@
+import { DataSource, type DataSourceOptions } from "typeorm";
+import type { DatabaseTarget } from "../database-target";
+import { TENANT_GROUP, type EntityRegistry } from "../entity-registry";
+import { ConfigurationError, MigrationFailedError, RoutingError } from "../errors";
+import type { NormalizedOptions } from "../router-options";
+import { dialectFor } from "../strategies/dialect";
+import type { Migrator } from "./migrator";
+
+/** Options of `router.generateMigration(group, name, options)`. */
+export interface GenerateMigrationOptions {
+  /** The 13-digit JavaScript timestamp that ends the class name. Default `Date.now()`. */
+  readonly timestamp?: number;
+}
+
+/** One statement of a generated migration. */
+export interface GeneratedQuery {
+  readonly query: string;
+  readonly parameters?: readonly unknown[];
+}
+
+/** A migration written by `router.generateMigration()`: its source and what it runs. */
+export interface GeneratedMigration {
+  /** The migration group it belongs to (`"tenant"` or an alias). */
+  readonly group: string;
+  /** `<Name><timestamp>`, e.g. `AddNotes1700000000000`. */
+  readonly className: string;
+  /** `<timestamp>-<Name>.ts`, the file name to save `source` under. */
+  readonly fileName: string;
+  /** What `up()` runs, in order. */
+  readonly upQueries: readonly GeneratedQuery[];
+  /** What `down()` runs, in order (the reverse of `up()`). */
+  readonly downQueries: readonly GeneratedQuery[];
+  /** The TypeScript source of the migration class. */
+  readonly source: string;
+}
+
+/** What {@link generateMigration} needs from the router. */
+export interface GenerateMigrationProps {
+  readonly group: string;
+  readonly name: string;
+  readonly timestamp: number;
+  readonly options: NormalizedOptions;
+  readonly registry: EntityRegistry;
+  readonly migrator: Migrator;
+}
+
+// The id the tenant strategy is asked for when only the driver and server matter; the same
+// id the router uses to build tenant metadata at bootstrap.
+const PLACEHOLDER_TENANT = "blueprint";
+
+/**
+ * Writes the migration that brings `group`'s databases from its current migrations to its
+ * entities: creates a scratch database next to the group's real one (a temporary SQLite
+ * file, or a uniquely named PostgreSQL database), runs the migrations that apply there,
+ * asks TypeORM's schema builder what the entities placed (and managed) in `group` still
+ * need, and drops the scratch database. Resolves `undefined` when nothing differs.
+ *
+ * @throws ConfigurationError for a group that is neither `"tenant"` nor an alias, or an
+ * invalid name or timestamp.
+ * @throws MigrationFailedError (or the migration's routing error) when an existing migration
+ * fails on the scratch database.
+ */
+export async function generateMigration(
+  props: GenerateMigrationProps,
+): Promise<GeneratedMigration | undefined> {
+  const { group, name, timestamp, options, registry, migrator } = props;
+  checkName(name, group);
+  checkTimestamp(timestamp);
+  const realOptions = groupOptions(group, options);
+  const target = scratchTarget(group);
+  const scratch = await dialectFor(realOptions).createScratchDatabase(realOptions);
+  try {
+    const dataSource = new DataSource({
+      ...scratch.options,
+      entities: registry.metadataEntitiesFor(group, options.routers.length > 0),
+      migrations: [],
+      synchronize: false,
+      migrationsRun: false,
+      dropSchema: false,
+      logging: false,
+    } as DataSourceOptions);
+    await dataSource.initialize().catch((cause: unknown) => {
+      throw MigrationFailedError.failed(
+        "(opening the scratch database)",
+        target.description,
+        "Nothing was generated.",
+        cause,
+      );
+    });
+    try {
+      const result = await migrator.migrateDataSource(target, dataSource);
+      if (result.error) throw result.error;
+      // Only the group's own managed tables are compared: the scratch database may hold
+      // tables of other groups, and entities related from elsewhere are metadata only.
+      for (const metadata of dataSource.entityMetadatas) {
+        if (typeof metadata.target !== "function") continue;
+        const placement = registry.placementOf(metadata.target);
+        metadata.synchronize = placement.group === group && !placement.unmanaged;
+      }
+      const sql = await dataSource.driver.createSchemaBuilder().log();
+      if (sql.upQueries.length === 0) return undefined;
+      const upQueries = sql.upQueries.map(toGenerated);
+      const downQueries = sql.downQueries.map(toGenerated).reverse();
+      const className = `${name}${timestamp}`;
+      return Object.freeze({
+        group,
+        className,
+        fileName: `${timestamp}-${name}.ts`,
+        upQueries: Object.freeze(upQueries),
+        downQueries: Object.freeze(downQueries),
+        source: renderMigration(className, group, upQueries, downQueries),
+      });
+    } catch (error) {
+      if (error instanceof RoutingError) throw error;
+      throw MigrationFailedError.failed(
+        "(comparing the entities with the migrations)",
+        target.description,
+        "Nothing was generated.",
+        error,
+      );
+    } finally {
+      await dataSource.destroy();
+    }
+  } finally {
+    await scratch.drop();
+  }
+}
+
+function groupOptions(group: string, options: NormalizedOptions): DataSourceOptions {
+  if (group === TENANT_GROUP && options.tenants) {
+    return options.tenants.strategy.optionsFor(PLACEHOLDER_TENANT);
+  }
+  const database = options.databases.get(group);
+  if (database) return database.options;
+  const known = [...options.databases.keys(), ...(options.tenants ? [TENANT_GROUP] : [])];
+  throw ConfigurationError.invalid(
+    `generateMigration("${group}")`,
+    `"${group}" is neither a configured alias nor "${TENANT_GROUP}" (with tenants configured), ` +
+      `so no entities are placed in it`,
+    `Pass one of ${known.map((g) => `"${g}"`).join(", ")}.`,
+  );
+}
+
+function scratchTarget(group: string): DatabaseTarget {
+  const tenant = group === TENANT_GROUP;
+  return Object.freeze({
+    key: `scratch:${group}`,
+    kind: tenant ? "tenant" : "alias",
+    name: tenant ? PLACEHOLDER_TENANT : group,
+    readOnly: false,
+    description: `the scratch database of ${tenant ? "the tenant databases" : `database "${group}"`}`,
+  });
+}
+
+function checkName(name: string, group: string): void {
+  if (typeof name === "string" && /^[A-Za-z][A-Za-z0-9_]*$/.test(name)) return;
+  throw ConfigurationError.invalid(
+    `generateMigration("${group}", ${JSON.stringify(name)})`,
+    "the name is not a class name",
+    'Use letters, digits and "_", starting with a letter, e.g. "AddNotes".',
+  );
+}
+
+function checkTimestamp(timestamp: number): void {
+  if (Number.isInteger(timestamp) && String(timestamp).length === 13) return;
+  throw ConfigurationError.invalid(
+    "generateMigration({ timestamp })",
+    `${timestamp} is not a 13-digit JavaScript timestamp`,
+    "Leave it out to use Date.now(), or pass one such as 1700000000000.",
+  );
+}
+
+function toGenerated(query: { query: string; parameters?: unknown[] }): GeneratedQuery {
+  return query.parameters && query.parameters.length > 0
+    ? Object.freeze({ query: query.query, parameters: Object.freeze([...query.parameters]) })
+    : Object.freeze({ query: query.query });
+}
+
+function renderMigration(
+  className: string,
+  group: string,
+  up: readonly GeneratedQuery[],
+  down: readonly GeneratedQuery[],
+): string {
+  const body = (queries: readonly GeneratedQuery[]) =>
+    queries
+      .map((q) => {
+        const parameters = q.parameters ? `, ${JSON.stringify(q.parameters)}` : "";
+        return `    await queryRunner.query(\`${escapeTemplate(q.query)}\`${parameters});`;
+      })
+      .join("\n");
+  return [
+    `import type { MigrationInterface, QueryRunner } from "typeorm";`,
+    ``,
+    `/** Generated by typeorm-router from the entities placed in group "${group}". */`,
+    `export class ${className} implements MigrationInterface {`,
+    `  name = "${className}";`,
+    ``,
+    `  async up(queryRunner: QueryRunner): Promise<void> {`,
+    body(up),
+    `  }`,
+    ``,
+    `  async down(queryRunner: QueryRunner): Promise<void> {`,
+    body(down),
+    `  }`,
+    `}`,
+    ``,
+  ].join("\n");
+}
+
+function escapeTemplate(sql: string): string {
+  return sql.replace(/\\/g, "\\\\").replace(/`/g, "\\`").replace(/\$\{/g, "\\${");
+}
