@@ -31,7 +31,8 @@ export {
 } from "./router-chain";
 export type { Placement, EntitySource } from "./entity-registry";
 export { databasePerTenant } from "./strategies/database-per-tenant";
-export type { TenantStrategy } from "./strategies/tenant-strategy";
+export { schemaPerTenant, type SchemaPerTenantOptions } from "./strategies/schema-per-tenant";
+export type { TenantStrategy, BulkMigrationState } from "./strategies/tenant-strategy";
 export { RoutedRepository } from "./routed-repository";
 export { RoutedEntityManager } from "./routed-entity-manager";
 export type { MigrateOptions, RevertOptions, StatusOptions } from "./migrations/migrator";

@@ -1,4 +1,7 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, QueryRunner } from "typeorm";
+import { tenantTarget, type DatabaseTarget } from "./database-target";
+import { dialectFor } from "./strategies/dialect";
+import type { TenantStrategy } from "./strategies/tenant-strategy";
 import { DataSourceFactory } from "./data-source-factory";
 import { DataSourcePool } from "./data-source-pool";
 import { DatabaseResolver } from "./database-resolver";
@@ -16,7 +19,7 @@ import {
   type TemporarySqliteFolder,
 } from "./strategies/temporary-sqlite";
 import { TenantDirectory } from "./tenant-directory";
-import { TenantProvisioner } from "./tenant-provisioner";
+import { TenantProvisioner, type TenantStorage } from "./tenant-provisioner";
 import type { TenantRouter } from "./tenant-router";
 
 /** The collaborators a TenantRouter is made of. */
@@ -31,6 +34,12 @@ export interface RouterParts {
   readonly directory: TenantDirectory | undefined;
   readonly provisioner: TenantProvisioner | undefined;
   readonly testFolder: TemporarySqliteFolder | undefined;
+  /** How to scope a transaction on a target to its tenant (schema-per-tenant), if needed. */
+  readonly scopeFor: (
+    target: DatabaseTarget,
+  ) => ((queryRunner: QueryRunner) => Promise<void>) | undefined;
+  /** Releases what the tenant strategy holds (its shared pool). */
+  readonly closeStrategy: () => Promise<void>;
 }
 
 /**
@@ -102,6 +111,13 @@ export async function assembleRouter(
       testMode: options.testMode,
     });
     const selection = new DatabaseSelection(resolver, directory);
+    // Strategy hooks serve the real tenants only; test databases are plain databases.
+    const strategy = options.testMode ? undefined : options.tenants?.strategy;
+    const scopeFor = (target: DatabaseTarget) => {
+      const scope = strategy?.scopeTransaction?.bind(strategy);
+      if (!scope || target.kind !== "tenant") return undefined;
+      return (queryRunner: QueryRunner) => scope(target.name, queryRunner);
+    };
     const migrator = new Migrator({
       sets,
       tablePrefix: options.migrationsTablePrefix,
@@ -110,6 +126,8 @@ export async function assembleRouter(
       chain,
       tableOwners: tableOwnersOf(blueprints, registry),
       testMode: options.testMode,
+      readMigrationState: strategy?.readMigrationState?.bind(strategy),
+      scopeFor,
     });
     late.migrator = migrator;
     const provisioner =
@@ -121,6 +139,7 @@ export async function assembleRouter(
             migrator,
             registration: options.tenants.registration,
             router,
+            storage: tenantStorage(factory, strategy),
           })
         : undefined;
     const runner = new OperationRunner({
@@ -141,12 +160,32 @@ export async function assembleRouter(
       directory,
       provisioner,
       testFolder,
+      scopeFor,
+      closeStrategy: async () => options.tenants?.strategy.close?.(),
     };
   } catch (error) {
     registry.release();
     await testFolder?.remove();
     throw error;
   }
+}
+
+// A tenant's storage: the strategy's (a schema) when it has one, else its own database.
+function tenantStorage(
+  factory: DataSourceFactory,
+  strategy: TenantStrategy | undefined,
+): TenantStorage {
+  const options = (tenant: string) => factory.optionsFor(tenantTarget(tenant));
+  return {
+    create: (tenant) =>
+      strategy?.createStorage
+        ? strategy.createStorage(tenant)
+        : dialectFor(options(tenant)).createDatabase(options(tenant)),
+    drop: (tenant) =>
+      strategy?.dropStorage
+        ? strategy.dropStorage(tenant)
+        : dialectFor(options(tenant)).dropDatabase(options(tenant)),
+  };
 }
 
 // Without custom routers, a group can only be "tenant" or an alias, or it would run nowhere.

@@ -5,7 +5,6 @@ import { tenantTarget } from "./database-target";
 import { ConfirmationRequiredError, TenantExistsError, messageOf } from "./errors";
 import type { Migrator } from "./migrations/migrator";
 import type { DatabaseMigrationResult } from "./migrations/migration-report";
-import { dialectFor } from "./strategies/dialect";
 import { assertTenantId } from "./tenant-id";
 import type { TenantDirectory } from "./tenant-directory";
 import type { TenantRouter } from "./tenant-router";
@@ -18,8 +17,15 @@ export interface TenantRegistration {
   readonly unregister?: (tenant: string, router: TenantRouter) => Promise<void>;
 }
 
+/** Creates and drops the storage of one tenant (its database, or its schema). */
+export interface TenantStorage {
+  create(tenant: string): Promise<void>;
+  drop(tenant: string): Promise<void>;
+}
+
 /** Props of {@link TenantProvisioner}. */
 export interface TenantProvisionerProps {
+  readonly storage: TenantStorage;
   readonly directory: TenantDirectory;
   readonly factory: DataSourceFactory;
   readonly pool: DataSourcePool;
@@ -47,16 +53,14 @@ export class TenantProvisioner {
    */
   async create(tenant: string): Promise<DatabaseMigrationResult> {
     assertTenantId(tenant, "router.tenants.create()");
-    const { directory, factory, migrator, registration, router } = this.#props;
+    const { directory, factory, migrator, registration, router, storage } = this.#props;
     if ((await directory.list()).includes(tenant)) throw TenantExistsError.listed(tenant);
     const target = tenantTarget(tenant);
-    const options = factory.optionsFor(target);
-    const dialect = dialectFor(options);
     let created = false;
     let registered = false;
     let dataSource: DataSource | undefined;
     try {
-      await dialect.createDatabase(options);
+      await storage.create(tenant);
       created = true;
       dataSource = await factory.open(target);
       const result = await migrator.migrateDataSource(target, dataSource);
@@ -71,7 +75,7 @@ export class TenantProvisioner {
       const undo: Promise<unknown>[] = [];
       if (dataSource?.isInitialized) await dataSource.destroy().catch(warn(tenant));
       if (registered) undo.push(registration.unregister?.(tenant, router()) ?? Promise.resolve());
-      if (created) undo.push(dialect.dropDatabase(options));
+      if (created) undo.push(storage.drop(tenant));
       await Promise.all(undo.map((step) => step.catch(warn(tenant))));
       directory.remove(tenant);
       throw error;
@@ -87,11 +91,11 @@ export class TenantProvisioner {
   async drop(tenant: string, options: { readonly confirm?: string } = {}): Promise<void> {
     assertTenantId(tenant, "router.tenants.drop()");
     if (options.confirm !== tenant) throw ConfirmationRequiredError.forDrop(tenant);
-    const { directory, factory, pool, registration, router } = this.#props;
+    const { directory, pool, registration, router, storage } = this.#props;
     await directory.assertKnown(tenant);
     const target = tenantTarget(tenant);
     await pool.evict(target);
-    await dialectFor(factory.optionsFor(target)).dropDatabase(factory.optionsFor(target));
+    await storage.drop(tenant);
     await registration.unregister?.(tenant, router());
     directory.remove(tenant);
   }

@@ -170,11 +170,11 @@ export class TenantRouter {
       );
     }
     const { pool, resolver } = this.#parts;
-    const scope = new TransactionScope(
-      routingContext()?.transaction,
-      (target) => pool.acquire(target),
-      options.isolationLevel,
-    );
+    const scope = new TransactionScope(routingContext()?.transaction, {
+      acquire: (target) => pool.acquire(target),
+      scopeFor: this.#parts.scopeFor,
+      isolationLevel: options.isolationLevel,
+    });
     return runInTransaction(scope, async () => {
       let result: T;
       try {
@@ -239,7 +239,16 @@ export class TenantRouter {
     const resolved = resolver.target(target, "router.query()");
     if ((options.operation ?? "write") === "write")
       runner.assertWritable(resolved, "a raw SQL statement");
-    return runner.runOn(resolved, "query", (manager) => manager.query<R>(sql, parameters));
+    const scope = this.#parts.scopeFor(resolved);
+    return runner.runOn(resolved, "query", (manager) =>
+      scope && !manager.queryRunner?.isTransactionActive
+        ? // Unqualified names must reach the tenant's schema: SET LOCAL needs a transaction.
+          manager.transaction(async (scoped) => {
+            await scope(scoped.queryRunner!);
+            return scoped.query<R>(sql, parameters);
+          })
+        : manager.query<R>(sql, parameters),
+    );
   }
 
   /**
@@ -342,9 +351,10 @@ export class TenantRouter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const { pool, registry, testFolder } = this.#parts;
+    const { pool, registry, testFolder, closeStrategy } = this.#parts;
     try {
       await pool.close();
+      await closeStrategy();
     } finally {
       registry.release();
       await testFolder?.remove();

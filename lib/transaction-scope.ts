@@ -10,6 +10,17 @@ interface Pinned {
   readonly queryRunner: QueryRunner;
 }
 
+/** What a transaction scope needs from the router. */
+export interface TransactionScopeProps {
+  /** Holds a target's DataSource open for the transaction. */
+  readonly acquire: (target: DatabaseTarget) => Promise<Lease>;
+  /** Scopes the transaction to its tenant once pinned (schema-per-tenant), if needed. */
+  readonly scopeFor: (
+    target: DatabaseTarget,
+  ) => ((queryRunner: QueryRunner) => Promise<void>) | undefined;
+  readonly isolationLevel?: IsolationLevel;
+}
+
 /**
  * One `router.transaction()` call. The transaction is pinned lazily: the first routed
  * operation inside it picks the database, opens one connection and starts the transaction;
@@ -22,6 +33,7 @@ export class TransactionScope {
   readonly #parent: TransactionScope | undefined;
   readonly #root: TransactionScope;
   readonly #acquire: (target: DatabaseTarget) => Promise<Lease>;
+  readonly #scopeFor: TransactionScopeProps["scopeFor"];
   readonly #isolationLevel: IsolationLevel | undefined;
   #pinned: Promise<Pinned> | undefined;
   #pinnedNow: Pinned | undefined;
@@ -29,15 +41,12 @@ export class TransactionScope {
   #savepointOpen = false;
   #finished = false;
 
-  constructor(
-    parent: TransactionScope | undefined,
-    acquire: (target: DatabaseTarget) => Promise<Lease>,
-    isolationLevel?: IsolationLevel,
-  ) {
+  constructor(parent: TransactionScope | undefined, props: TransactionScopeProps) {
     this.#parent = parent;
     this.#root = parent ? parent.#root : this;
-    this.#acquire = acquire;
-    this.#isolationLevel = isolationLevel;
+    this.#acquire = props.acquire;
+    this.#scopeFor = props.scopeFor;
+    this.#isolationLevel = props.isolationLevel;
   }
 
   /** The database this transaction is pinned to, once an operation has run. */
@@ -128,6 +137,7 @@ export class TransactionScope {
     try {
       await queryRunner.connect();
       await queryRunner.startTransaction(this.#isolationLevel);
+      await this.#scopeFor(target)?.(queryRunner);
     } catch (error) {
       await queryRunner.release().catch(() => undefined);
       lease.release();

@@ -30,6 +30,8 @@ export interface DatabaseWork {
   readonly lockTimeoutMs: number;
   /** Checks a DDL helper call made by `migration`; throws to refuse it. */
   readonly guard: (migration: Migration, method: string, table: string) => void;
+  /** Scopes each migration transaction to the database's tenant (schema-per-tenant). */
+  readonly scope?: (queryRunner: QueryRunner) => Promise<void>;
 }
 
 /** How `migrate` runs. */
@@ -127,6 +129,13 @@ export async function migrateDatabase(
               ? "It was rolled back; nothing was changed on this database."
               : `It was rolled back; the ${applied.length} migration(s) before it stay applied.`;
           if (migration.instance.transaction === false) {
+            if (work.scope) {
+              throw MigrationFailedError.invalid(
+                `Migration "${migration.name}" sets transaction = false, but ${work.target.description} is a schema reached through SET LOCAL search_path, which needs a transaction`,
+                work.target.description,
+                "Remove transaction = false, or qualify every table name in it with the schema.",
+              );
+            }
             await runOne(migration).catch((cause: unknown) => {
               throw wrapFailure(
                 migration,
@@ -307,6 +316,7 @@ async function inTransaction(
 ): Promise<void> {
   await queryRunner.startTransaction();
   try {
+    await work.scope?.(queryRunner);
     await fn();
     await queryRunner.commitTransaction();
   } catch (error) {

@@ -52,7 +52,7 @@ export class MigrationTable {
     const rows: Record<string, unknown>[] = await queryRunner.manager
       .createQueryBuilder(queryRunner)
       .select("*")
-      .from(this.name, "migrations")
+      .from(this.#path(queryRunner), "migrations")
       .orderBy(queryRunner.connection.driver.escape("id"), "ASC")
       .getRawMany();
     return rows.map((row) => ({
@@ -67,7 +67,7 @@ export class MigrationTable {
     await queryRunner.manager
       .createQueryBuilder(queryRunner)
       .insert()
-      .into(this.name)
+      .into(this.#path(queryRunner))
       .values({ timestamp: migration.timestamp, name: migration.name })
       .execute();
   }
@@ -77,8 +77,15 @@ export class MigrationTable {
     await queryRunner.manager
       .createQueryBuilder(queryRunner)
       .delete()
-      .from(this.name)
+      .from(this.#path(queryRunner))
       .where(`${queryRunner.connection.driver.escape("name")} = :name`, { name })
       .execute();
+  }
+
+  // Qualified with the connection's schema, as hasTable() and createTable() resolve it, so a
+  // schema-per-tenant DataSource reads its own schema's table, not public's.
+  #path(queryRunner: QueryRunner): string {
+    const driver = queryRunner.connection.driver;
+    return driver.buildTableName(this.name, (driver as { schema?: string }).schema);
   }
 }

@@ -1,4 +1,5 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, QueryRunner } from "typeorm";
+import type { BulkMigrationState } from "../strategies/tenant-strategy";
 import type { DataSourcePool } from "../data-source-pool";
 import { refOf, type DatabaseTarget } from "../database-target";
 import type { DatabaseFilter, DatabaseSelection } from "../database-selection";
@@ -8,6 +9,7 @@ import {
   MigrationFailedError,
   MigrationRoutingError,
   RoutingError,
+  messageOf,
 } from "../errors";
 import type { RouterChain } from "../router-chain";
 import { runBounded } from "../run-bounded";
@@ -79,6 +81,15 @@ export interface MigratorProps {
   /** Which entity owns each table name, for the DDL guard. */
   readonly tableOwners: ReadonlyMap<string, Placement>;
   readonly testMode: boolean;
+  /** Reads many tenants' applied migrations in one query, when the strategy can. */
+  readonly readMigrationState?: (
+    tenants: readonly string[],
+    tables: readonly string[],
+  ) => Promise<BulkMigrationState>;
+  /** How to scope a transaction on `target` to its tenant, if it needs it. */
+  readonly scopeFor: (
+    target: DatabaseTarget,
+  ) => ((queryRunner: QueryRunner) => Promise<void>) | undefined;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -129,8 +140,19 @@ export class Migrator {
       finish(
         skippedResult(target, "failFast: an earlier database failed, so this one was not started"),
       );
+    let upToDate = new Set<string>();
     const run = async (target: DatabaseTarget) =>
-      finish(await this.#migrateTarget(target, mode, options.lockTimeoutMs));
+      finish(
+        upToDate.has(target.key)
+          ? {
+              database: labelOf(target),
+              outcome: "up-to-date",
+              applied: [],
+              pending: [],
+              durationMs: 0,
+            }
+          : await this.#migrateTarget(target, mode, options.lockTimeoutMs),
+      );
     // Aliases first and one at a time (tenants may depend on them), then the tenants.
     const aliasResults = await runBounded(aliases, 1, run, { stop, skipped });
     // Listed only now: the tenant list may live in a table the aliases' migrations create.
@@ -142,6 +164,7 @@ export class Migrator {
       return reportOf(aliasResults, startedAt, error);
     }
     total += tenants.length;
+    upToDate = await this.#upToDateInBulk(tenants);
     const tenantResults = await runBounded(tenants, options.concurrency ?? 4, run, {
       stop,
       skipped,
@@ -237,6 +260,39 @@ export class Migrator {
       .catch((error: unknown) => failedResult(target, error));
   }
 
+  // Tenants whose every applied group is complete, read in one query where the strategy can
+  // (schema-per-tenant): a no-op run then opens no tenant DataSource at all.
+  async #upToDateInBulk(tenants: readonly DatabaseTarget[]): Promise<Set<string>> {
+    const read = this.#props.readMigrationState;
+    if (!read || tenants.length === 0) return new Set();
+    const plans = new Map(tenants.map((target) => [target.key, this.#plansFor(target)]));
+    const tables = [...new Set([...plans.values()].flat().map((plan) => plan.table.name))];
+    let state: BulkMigrationState;
+    try {
+      state = await read(
+        tenants.map((target) => target.name),
+        tables,
+      );
+    } catch (error) {
+      process.emitWarning(
+        `typeorm-router: reading migration state in bulk failed (${messageOf(error)}); reading each tenant instead.`,
+        { code: "TYPEORM_ROUTER_BULK_STATE_FAILED" },
+      );
+      return new Set();
+    }
+    const done = new Set<string>();
+    for (const target of tenants) {
+      const targetPlans = plans.get(target.key)!;
+      const applied = state.get(target.name);
+      const complete = targetPlans.every((plan) => {
+        const names = applied?.get(plan.table.name);
+        return plan.migrations.every((migration) => names?.has(migration.name));
+      });
+      if (targetPlans.length > 0 && complete) done.add(target.key);
+    }
+    return done;
+  }
+
   #work(
     target: DatabaseTarget,
     dataSource: DataSource,
@@ -249,6 +305,7 @@ export class Migrator {
       groups: this.#plansFor(target),
       lockScope: target.key,
       lockTimeoutMs,
+      scope: this.#props.scopeFor(target),
       guard: (migration: Migration, method: string, table: string) => {
         const owner = this.#props.tableOwners.get(table);
         if (!owner || owner.group === databaseGroup) return;

@@ -175,6 +175,7 @@ export function describeDriver(
     afterAll(async () => {
       await fixture?.cleanup();
     });
-    body(() => fixture!);
+    // Nested, so the body's own afterAll hooks (closing routers) run before the cleanup.
+    describe("", () => body(() => fixture!));
   });
 }

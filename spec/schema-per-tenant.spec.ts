@@ -1,0 +1,239 @@
+import { Client } from "pg";
+import {
+  Column,
+  Entity,
+  PrimaryGeneratedColumn,
+  Table,
+  type MigrationInterface,
+  type QueryRunner,
+} from "typeorm";
+import { External, TenantRouter, schemaPerTenant, withTenant } from "./setup/public-api";
+import { DRIVERS, PG_URL, describeDriver, type DriverFixture } from "./setup/drivers";
+
+@Entity()
+class Registry {
+  @PrimaryGeneratedColumn()
+  id!: number;
+}
+
+@External()
+@Entity()
+class Reading {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar" })
+  tenant!: string;
+}
+
+class CreateReadings1700000000001 implements MigrationInterface {
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.createTable(
+      new Table({
+        name: "reading",
+        columns: [
+          {
+            name: "id",
+            type: "integer",
+            isPrimary: true,
+            isGenerated: true,
+            generationStrategy: "increment",
+          },
+          { name: "tenant", type: "varchar" },
+        ],
+      }),
+    );
+  }
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropTable("reading");
+  }
+}
+
+// Raw SQL with unqualified names: it must land in the tenant's schema, never in public.
+class IndexReadings1700000000002 implements MigrationInterface {
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('CREATE INDEX "reading_tenant_idx" ON reading (tenant)');
+    await queryRunner.query("CREATE TABLE raw_notes (id integer)");
+  }
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("DROP TABLE raw_notes");
+    await queryRunner.query('DROP INDEX "reading_tenant_idx"');
+  }
+}
+
+const postgres = DRIVERS.filter((driver) => driver.name === "postgres");
+
+for (const driver of postgres) {
+  describeDriver(driver, (fixture) => {
+    let db: DriverFixture;
+    let url: string;
+    let databaseName: string;
+    const routers: TenantRouter[] = [];
+    const list: string[] = [];
+
+    const admin = async <T>(sql: string, parameters: unknown[] = []): Promise<T[]> => {
+      const client = new Client({ connectionString: PG_URL });
+      await client.connect();
+      try {
+        return (await client.query(sql, parameters)).rows as T[];
+      } finally {
+        await client.end();
+      }
+    };
+    const inDatabase = (sql: string) => db.rows(db.optionsFor("schemas"), sql);
+    const create = async (maxConnections: number) => {
+      const router = await TenantRouter.create({
+        entities: [Registry, Reading],
+        databases: { default: { type: "postgres", url } },
+        tenants: {
+          list: () => list,
+          register: async (t) => void list.push(t),
+          unregister: async (t) => void list.splice(list.indexOf(t), 1),
+          strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections }),
+        },
+        migrations: { tenant: [CreateReadings1700000000001, IndexReadings1700000000002] },
+      });
+      routers.push(router);
+      return router;
+    };
+
+    beforeAll(async () => {
+      db = fixture();
+      url = (await db.createDatabase("schemas")) as unknown as string;
+      url = (db.optionsFor("schemas") as { url: string }).url;
+      databaseName = new URL(url).pathname.slice(1);
+      const router = await create(4);
+      for (let i = 0; i < 30; i++) await router.tenants.create(`s${String(i).padStart(2, "0")}`);
+      await router.close();
+    });
+
+    afterAll(async () => {
+      await Promise.all(routers.map((router) => router.close()));
+    });
+
+    it("creates one schema per tenant, with its tables and raw-SQL objects inside it and none in public", async () => {
+      const schemas = await inDatabase(
+        "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant_%' ORDER BY nspname",
+      );
+      expect(schemas).toHaveLength(30);
+      const tables = await inDatabase(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = 'tenant_s07' ORDER BY table_name",
+      );
+      expect(tables.map((t) => t.table_name)).toEqual([
+        "migrations_tenant",
+        "raw_notes",
+        "reading",
+      ]);
+      const indexes = await inDatabase(
+        "SELECT schemaname FROM pg_indexes WHERE indexname = 'reading_tenant_idx'",
+      );
+      expect(new Set(indexes.map((i) => i.schemaname)).size).toBe(30);
+      expect(await db.tables(db.optionsFor("schemas"))).toEqual([]); // nothing in public
+    });
+
+    it("keeps every row in its own schema under a global connection cap", async () => {
+      const router = await create(3);
+      let peak = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const [row] = await admin<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1",
+            [databaseName],
+          );
+          peak = Math.max(peak, Number(row.n));
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+      const tenants = [...list];
+      await Promise.all(
+        Array.from({ length: 300 }, (_, i) => tenants[(i * 7) % tenants.length]).map((tenant) =>
+          withTenant(tenant, async () => {
+            await router.getRepository(Reading).save({ tenant });
+            await router.getRepository(Reading).count();
+          }),
+        ),
+      );
+      sampling = false;
+      await sampler;
+      expect(peak).toBeGreaterThan(0);
+      expect(peak).toBeLessThanOrEqual(3);
+      for (const tenant of tenants) {
+        const rows = await inDatabase(`SELECT DISTINCT tenant FROM tenant_${tenant}.reading`);
+        expect(rows.map((r) => r.tenant)).toEqual([tenant]);
+      }
+    });
+
+    it("never lets one tenant's raw SQL see another's rows over one shared connection", async () => {
+      const router = await create(1);
+      const tenants = list.slice(0, 6);
+      for (const tenant of tenants) {
+        await router.query({ tenant }, "INSERT INTO reading (tenant) VALUES ($1)", [
+          `raw-${tenant}`,
+        ]);
+      }
+      const seen = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => tenants[i % tenants.length]).map(async (tenant) => {
+          const rows = await router.query<{ tenant: string }[]>(
+            { tenant },
+            "SELECT DISTINCT tenant FROM reading WHERE tenant LIKE 'raw-%'",
+            [],
+            {
+              operation: "read",
+            },
+          );
+          return { tenant, rows: rows.map((r) => r.tenant) };
+        }),
+      );
+      for (const { tenant, rows } of seen) expect(rows).toEqual([`raw-${tenant}`]);
+      // The one pooled connection has no tenant left on it afterwards.
+      const [{ search_path }] = await router.query<{ search_path: string }[]>(
+        "default",
+        "SHOW search_path",
+        [],
+        { operation: "read" },
+      );
+      expect(search_path).toBe('"$user", public');
+      await withTenant(tenants[0], () =>
+        router.transaction(async (manager) => {
+          await router.getRepository(Reading).save({ tenant: tenants[0] }); // pins the transaction
+          const rows = await manager.query(
+            "SELECT DISTINCT tenant FROM reading WHERE tenant LIKE 'raw-%'",
+          );
+          expect(rows).toEqual([{ tenant: `raw-${tenants[0]}` }]);
+        }),
+      );
+      const [after] = await router.query<{ search_path: string }[]>(
+        "default",
+        "SHOW search_path",
+        [],
+        { operation: "read" },
+      );
+      expect(after.search_path).toBe('"$user", public');
+    });
+
+    it("finds a no-op migrate of every schema in bulk, without opening a tenant DataSource", async () => {
+      const router = await create(4);
+      const report = await router.migrate();
+      expect(report.ok).toBe(true);
+      expect(
+        report.results.filter((r) => r.database.kind === "tenant").map((r) => r.outcome),
+      ).toEqual(Array(30).fill("up-to-date"));
+      expect(router.poolStats().openTenants).toBe(0);
+      const status = await router.migrationStatus({ tenants: ["s03"] });
+      expect(status[0].groups[0].applied).toEqual([
+        "CreateReadings1700000000001",
+        "IndexReadings1700000000002",
+      ]);
+    });
+
+    it("drops a tenant's schema", async () => {
+      const router = await create(2);
+      await router.tenants.drop("s29", { confirm: "s29" });
+      expect(
+        await inDatabase("SELECT nspname FROM pg_namespace WHERE nspname = 'tenant_s29'"),
+      ).toEqual([]);
+      expect(await router.tenants.list()).not.toContain("s29");
+    });
+  });
+}
