@@ -19,6 +19,9 @@ export class DatabaseResolver {
   readonly #aliases: ReadonlyMap<string, DatabaseTarget>;
   readonly #tenantsConfigured: boolean;
   readonly #testMode: boolean;
+  // Validated, frozen targets per tenant id: one regex test and one allocation per tenant,
+  // and a stable `key` string whose hash the pool's Map lookup computes once.
+  readonly #tenantTargets = new Map<string, DatabaseTarget>();
 
   constructor(props: DatabaseResolverProps) {
     this.#chain = props.chain;
@@ -51,6 +54,10 @@ export class DatabaseResolver {
         ? this.#chain.dbForRead(entity, hints)
         : this.#chain.dbForWrite(entity, hints);
     // The decorator router, last in the chain, answers for every discovered entity.
+    if (typeof ref === "object") {
+      const cached = this.#tenantTargets.get(ref.tenant);
+      if (cached) return cached;
+    }
     return this.target(ref!, `the ${operation} route of entity "${entity.name}"`);
   }
 
@@ -74,6 +81,12 @@ export class DatabaseResolver {
         "Add tenants: { list, options } to TenantRouter.create.",
       );
     }
-    return tenantTarget(ref.tenant);
+    let target = this.#tenantTargets.get(ref.tenant);
+    if (!target) {
+      if (this.#tenantTargets.size >= 16_384) this.#tenantTargets.clear();
+      target = Object.freeze(tenantTarget(ref.tenant));
+      this.#tenantTargets.set(ref.tenant, target);
+    }
+    return target;
   }
 }

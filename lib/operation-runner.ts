@@ -52,7 +52,11 @@ export class OperationRunner {
     fn: (manager: EntityManager) => Promise<T>,
   ): Promise<T> {
     const transaction = routingContext()?.transaction;
-    if (transaction) return transaction.managerFor(target, `${method}()`).then(fn);
+    if (transaction) {
+      const pinned = transaction.pinnedManager(target, method);
+      if (pinned) return fn(pinned);
+      return transaction.managerFor(target, `${method}()`).then(fn);
+    }
     return this.#props.pool.use(target, (dataSource) => fn(dataSource.manager));
   }
 
@@ -75,7 +79,7 @@ export class OperationRunner {
       routingContext()?.tenant,
       instance,
     );
-    if (operation === "write")
+    if (operation === "write" && !this.#props.testMode && (placement.readOnly || target.readOnly))
       this.assertWritable(target, `${method}() of "${placement.name}"`, placement);
     return target;
   }
@@ -118,7 +122,7 @@ export class OperationRunner {
     const target = this.route(entity, "read", undefined, method);
     const transaction = routingContext()?.transaction;
     const manager = transaction
-      ? transaction.pinnedManager(target, `${method}()`)
+      ? transaction.pinnedManager(target, method)
       : this.#props.pool.peek(target)?.manager;
     if (manager) return manager;
     throw UnroutableOperationError.unsupported(

@@ -80,16 +80,17 @@ export class TransactionScope {
   /**
    * The transaction's manager for `target` if it can be had synchronously: the transaction is
    * pinned there already (and this scope's savepoint is open); `undefined` otherwise.
+   * `method` names the operation in the error.
    *
    * @throws CrossDatabaseTransactionError when the transaction is pinned elsewhere.
    */
-  pinnedManager(target: DatabaseTarget, what: string): EntityManager | undefined {
+  pinnedManager(target: DatabaseTarget, method: string): EntityManager | undefined {
     const pinned = this.#root.#pinnedNow;
     if (pinned && pinned.target.key !== target.key) {
       throw CrossDatabaseTransactionError.touched(
         pinned.target.description,
         target.description,
-        what,
+        `${method}()`,
       );
     }
     return this.pinnedManagerAnywhere();

@@ -39,6 +39,12 @@ export interface Dialect {
    * driver and server; a temporary file for SQLite), for work that must not touch real data.
    */
   createScratchDatabase(options: DataSourceOptions): Promise<ScratchDatabase>;
+  /**
+   * Creates a uniquely named copy of the database `template` points at, schema and data
+   * (`CREATE DATABASE … TEMPLATE` on PostgreSQL, a file copy on SQLite). Nothing may be
+   * connected to the template meanwhile.
+   */
+  cloneDatabase(template: DataSourceOptions): Promise<ScratchDatabase>;
 }
 
 const DIALECTS: readonly Dialect[] = [postgresDialect, sqliteDialect];

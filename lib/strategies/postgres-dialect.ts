@@ -57,6 +57,13 @@ export const postgresDialect: Dialect = {
     }
     return Object.freeze({ options: scratch, drop });
   },
+  async cloneDatabase(template: DataSourceOptions): Promise<ScratchDatabase> {
+    const { name: templateName, maintenance } = split(template as PostgresDataSourceOptions);
+    const name = `typeorm_router_scratch_${randomBytes(6).toString("hex")}`;
+    await onServer(maintenance, `CREATE DATABASE ${quote(name)} TEMPLATE ${quote(templateName)}`);
+    const clone = renamed(template as PostgresDataSourceOptions, name);
+    return Object.freeze({ options: clone, drop: () => postgresDialect.dropDatabase(clone) });
+  },
 };
 
 // `options` pointed at database `name` instead, on the same server.

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { DataSourceOptions, QueryRunner } from "typeorm";
@@ -53,5 +53,10 @@ export const sqliteDialect: Dialect = {
       options: { ...options, database: path.join(folder, "scratch.sqlite") } as DataSourceOptions,
       drop: () => rm(folder, { recursive: true, force: true }),
     });
+  },
+  async cloneDatabase(template: DataSourceOptions): Promise<ScratchDatabase> {
+    const scratch = await sqliteDialect.createScratchDatabase(template);
+    await copyFile(String(template.database), String(scratch.options.database));
+    return scratch;
   },
 };
