@@ -9,6 +9,7 @@ module.exports = {
   moduleNameMapper: {
     "^typeorm-router$": "<rootDir>/lib/index.ts",
     "^typeorm-router/decorators$": "<rootDir>/decorators/index.ts",
+    "^typeorm-router/testing$": "<rootDir>/lib/testing/index.ts",
   },
   setupFiles: ["reflect-metadata"],
   globalSetup: "<rootDir>/spec/setup/global-setup.ts",

@@ -82,6 +82,8 @@ export interface NormalizedTenants {
 
 /** The options of `TenantRouter.create` after validation. */
 export interface NormalizedOptions {
+  /** The options as given. */
+  readonly source: TenantRouterOptions;
   readonly entities: readonly EntitySource[];
   readonly databases: ReadonlyMap<string, NormalizedDatabase>;
   readonly tenants: NormalizedTenants | undefined;
@@ -146,6 +148,7 @@ export function normalizeOptions(options: TenantRouterOptions): NormalizedOption
     );
   }
   return Object.freeze({
+    source: options,
     entities: Object.freeze([...options.entities]),
     databases,
     tenants,
@@ -323,6 +326,11 @@ export function checkDataSourceOptions(options: DataSourceOptions, where: string
       "Remove them: give entities once to TenantRouter.create({ entities }); migrations and schema changes go through the router.",
     );
   }
+}
+
+/** A `databases` entry as a {@link DatabaseConfig}, whichever form it was given in. */
+export function toDatabaseConfig(value: DataSourceOptions | DatabaseConfig): DatabaseConfig {
+  return isDatabaseConfig(value) ? value : { options: value };
 }
 
 function isDatabaseConfig(value: DataSourceOptions | DatabaseConfig): value is DatabaseConfig {

@@ -78,6 +78,11 @@ export class TenantRouter {
   /** The tenants this router knows. */
   readonly tenants: TenantAdmin;
 
+  /** The options this router was created with (e.g. to build test databases from them). */
+  get options(): TenantRouterOptions {
+    return this.#parts.options.source;
+  }
+
   readonly #parts: RouterParts;
   readonly #repositories = new Map<unknown, Repository<ObjectLiteral>>();
   #closed = false;
