@@ -4,6 +4,7 @@ import { TENANT_GROUP, type EntityRegistry } from "./entity-registry";
 import { ConfigurationError, DataSourceInitError } from "./errors";
 import type { NormalizedOptions } from "./router-options";
 import { checkDataSourceOptions } from "./router-options";
+import { SharedMetadata } from "./shared-metadata";
 import type { TemporarySqliteFolder } from "./strategies/temporary-sqlite";
 
 /** Props of {@link DataSourceFactory}. */
@@ -35,6 +36,8 @@ const BLUEPRINT_TENANT = "blueprint";
  */
 export class DataSourceFactory {
   readonly #props: DataSourceFactoryProps;
+  // Per group, the blueprint's metadata, reused by the DataSources whose options allow it.
+  readonly #shared = new Map<string, SharedMetadata>();
 
   constructor(props: DataSourceFactoryProps) {
     this.#props = props;
@@ -50,6 +53,7 @@ export class DataSourceFactory {
     const { options, testFolder } = this.#props;
     if (target.kind === "alias") {
       const database = options.databases.get(target.name)!;
+      if (target.replica !== undefined) return database.replicas[target.replica];
       if (!options.testMode) return database.options;
       return database.testOptions ?? testFolder!.optionsFor(`alias-${target.name}`);
     }
@@ -83,7 +87,7 @@ export class DataSourceFactory {
         const migrated = await this.#props.migrateTestDatabase(target, dataSource);
         this.#markSynchronizable(dataSource, group, migrated ? "test-only" : "managed");
         await dataSource.synchronize();
-      } else if (options.synchronize === true) {
+      } else if (options.synchronize === true && target.replica === undefined) {
         this.#markSynchronizable(dataSource, group, "managed");
         await dataSource.synchronize();
       }
@@ -105,11 +109,18 @@ export class DataSourceFactory {
     const options = this.#optionsWithEntities(group, this.optionsFor(target));
     const dataSource = new BlueprintDataSource(options);
     await dataSource.buildMetadataOnly();
+    this.#shared.set(group, new SharedMetadata(dataSource));
     return dataSource;
   }
 
   #create(group: string, options: DataSourceOptions): DataSource {
-    return new DataSource(this.#optionsWithEntities(group, options));
+    const withEntities = this.#optionsWithEntities(group, options);
+    // Not in test mode: open() marks `synchronize` on the metadata differently per database
+    // there while synchronize() runs, which shared metadata would leak between databases.
+    const shared = this.#props.options.testMode ? undefined : this.#shared.get(group);
+    return shared?.accepts(withEntities)
+      ? shared.createDataSource(withEntities)
+      : new DataSource(withEntities);
   }
 
   #optionsWithEntities(group: string, options: DataSourceOptions): DataSourceOptions {

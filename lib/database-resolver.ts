@@ -26,7 +26,14 @@ export class DatabaseResolver {
   constructor(props: DatabaseResolverProps) {
     this.#chain = props.chain;
     this.#aliases = new Map(
-      [...props.databases.values()].map((db) => [db.alias, aliasTarget(db.alias, db.readOnly)]),
+      [...props.databases.values()].map((db) => [
+        db.alias,
+        // Test databases have no replicas: test mode routes every read to the one test copy.
+        aliasTarget(db.alias, db.readOnly, {
+          replicas: props.testMode ? 0 : db.replicas.length,
+          stickyMs: db.stickyMs,
+        }),
+      ]),
     );
     this.#tenantsConfigured = props.tenantsConfigured;
     this.#testMode = props.testMode;

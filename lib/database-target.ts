@@ -1,8 +1,8 @@
 import type { DatabaseRef } from "./router-chain";
 
-/** One database the router can reach: a configured alias or one tenant's database. */
+/** One database the router can reach: an alias (or one of its replicas) or a tenant's database. */
 export interface DatabaseTarget {
-  /** Unique key: `alias:<name>` or `tenant:<id>`. */
+  /** Unique key: `alias:<name>`, `alias:<name>#replica-<n>` or `tenant:<id>`. */
   readonly key: string;
   readonly kind: "alias" | "tenant";
   /** The alias or the tenant id. */
@@ -11,16 +11,42 @@ export interface DatabaseTarget {
   readonly readOnly: boolean;
   /** How messages name it, e.g. `database "legacy"`. */
   readonly description: string;
+  /** The read replicas of a primary alias (none otherwise). */
+  readonly replicas?: readonly DatabaseTarget[];
+  /** Which replica this is (0-based), for a replica target. */
+  readonly replica?: number;
+  /** How long a context reads from the primary after writing to it (replicated aliases). */
+  readonly stickyMs?: number;
 }
 
-/** The target of a configured alias. */
-export function aliasTarget(alias: string, readOnly: boolean): DatabaseTarget {
+const NO_REPLICAS: readonly DatabaseTarget[] = Object.freeze([]);
+
+/** The target of a configured alias, with `replicas` read replicas. */
+export function aliasTarget(
+  alias: string,
+  readOnly: boolean,
+  replication: { replicas: number; stickyMs: number } = { replicas: 0, stickyMs: 0 },
+): DatabaseTarget {
+  const replicas = Array.from({ length: replication.replicas }, (_, replica) =>
+    Object.freeze({
+      key: `alias:${alias}#replica-${replica}`,
+      kind: "alias" as const,
+      name: alias,
+      readOnly: true,
+      description: `replica ${replica + 1} of database "${alias}"`,
+      replicas: NO_REPLICAS,
+      replica,
+      stickyMs: 0,
+    }),
+  );
   return Object.freeze({
     key: `alias:${alias}`,
     kind: "alias",
     name: alias,
     readOnly,
     description: `database "${alias}"`,
+    replicas: replicas.length > 0 ? Object.freeze(replicas) : NO_REPLICAS,
+    stickyMs: replication.stickyMs,
   });
 }
 
@@ -32,6 +58,8 @@ export function tenantTarget(tenant: string): DatabaseTarget {
     name: tenant,
     readOnly: false,
     description: `the database of tenant "${tenant}"`,
+    replicas: NO_REPLICAS,
+    stickyMs: 0,
   };
 }
 

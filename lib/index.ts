@@ -6,11 +6,18 @@ export {
   type TenantAdmin,
   type VerifyOptions,
 } from "./tenant-router";
-export type { TenantRouterOptions, DatabaseConfig, TenantsConfig } from "./router-options";
+export type {
+  TenantRouterOptions,
+  DatabaseConfig,
+  DatabaseSettings,
+  SingleDatabaseConfig,
+  ReplicatedDatabaseConfig,
+  TenantsConfig,
+} from "./router-options";
 export type { PoolOptions } from "./data-source-pool";
 export type { DatabaseTarget } from "./database-target";
 export type { DatabaseFilter } from "./database-selection";
-export { withTenant, currentTenant, requireTenant } from "./tenant-context";
+export { withTenant, withPrimary, currentTenant, requireTenant } from "./tenant-context";
 export { TENANT_ID_PATTERN, assertTenantId } from "./tenant-id";
 export {
   tenantMiddleware,

@@ -5,6 +5,7 @@ import type { DatabaseResolver } from "./database-resolver";
 import type { EntityRegistry, Placement } from "./entity-registry";
 import { ReadOnlyDatabaseError, UnroutableOperationError } from "./errors";
 import type { EntityClass, Operation } from "./router-chain";
+import { ReplicaSelector } from "./replica-selector";
 import { routingContext } from "./tenant-context";
 
 /** Props of {@link OperationRunner}. */
@@ -24,6 +25,7 @@ export interface OperationRunnerProps {
  */
 export class OperationRunner {
   readonly #props: OperationRunnerProps;
+  readonly #replicas = new ReplicaSelector();
 
   constructor(props: OperationRunnerProps) {
     this.#props = props;
@@ -39,7 +41,18 @@ export class OperationRunner {
   ): Promise<T> {
     try {
       const target = this.route(entity, operation, instance, method);
-      return this.runOn(target, method, fn);
+      const result = this.runOn(target, method, fn);
+      if (operation === "read" || !target.replicas?.length) return result;
+      // Replicas lag from the commit on: restart the read-your-writes window when it lands.
+      const context = routingContext();
+      const reopen = () => this.#replicas.recordWrite(target, context);
+      return result.then(
+        (value) => (reopen(), value),
+        (error: unknown) => {
+          reopen();
+          throw error;
+        },
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -73,14 +86,28 @@ export class OperationRunner {
     method: string,
   ): DatabaseTarget {
     const placement = this.#props.registry.placementOf(entity);
+    const context = routingContext();
     const target = this.#props.resolver.route(
       placement.entity,
       operation,
-      routingContext()?.tenant,
+      context?.tenant,
       instance,
     );
     if (operation === "write" && !this.#props.testMode && (placement.readOnly || target.readOnly))
       this.assertWritable(target, `${method}() of "${placement.name}"`, placement);
+    return target.replicas?.length ? this.replicaOrPrimary(target, operation) : target;
+  }
+
+  /**
+   * For a replicated alias: where `operation` goes in the current context — a read replica,
+   * or the primary (writes, transactions, `withPrimary`, and reads within the sticky window
+   * after a write, which this opens).
+   */
+  replicaOrPrimary(target: DatabaseTarget, operation: Operation): DatabaseTarget {
+    if (!target.replicas?.length) return target;
+    const context = routingContext();
+    if (operation === "read") return this.#replicas.readTarget(target, context);
+    this.#replicas.recordWrite(target, context);
     return target;
   }
 

@@ -9,15 +9,35 @@ import type { TenantList } from "./tenant-directory";
 import type { TenantRegistration } from "./tenant-provisioner";
 import type { MigrationsOptions } from "./migrations/migration-set";
 
-/** A named database with routing settings. */
-export interface DatabaseConfig {
-  /** TypeORM options of the database, without `entities` or `migrations` (the router adds them). */
-  readonly options: DataSourceOptions;
+/** Settings every named database can have. */
+export interface DatabaseSettings {
   /** Refuse every write to it outside test mode (`ReadOnlyDatabaseError`). */
   readonly readOnly?: boolean;
   /** Options of its test copy in test mode. Default: a temporary SQLite file. */
   readonly testOptions?: DataSourceOptions;
 }
+
+/** A named database with routing settings. */
+export interface SingleDatabaseConfig extends DatabaseSettings {
+  /** TypeORM options of the database, without `entities` or `migrations` (the router adds them). */
+  readonly options: DataSourceOptions;
+}
+
+/**
+ * A named database with read replicas: reads go to a replica, writes and transactions to the
+ * primary, and a context that wrote reads from the primary for `stickyMs` afterwards.
+ */
+export interface ReplicatedDatabaseConfig extends DatabaseSettings {
+  /** TypeORM options of the primary. */
+  readonly primary: DataSourceOptions;
+  /** TypeORM options of each read replica (never migrated or written by the router). */
+  readonly replicas: readonly DataSourceOptions[];
+  /** Read-your-writes window after a write, in ms. Default 2000 (as in Rails). */
+  readonly stickyMs?: number;
+}
+
+/** A named database: one server, or a primary with read replicas. */
+export type DatabaseConfig = SingleDatabaseConfig | ReplicatedDatabaseConfig;
 
 /** How tenants are known and where their databases are. Give `options` or `strategy`. */
 export interface TenantsConfig extends TenantRegistration {
@@ -66,7 +86,10 @@ export interface TenantRouterOptions {
 /** A database after validation. */
 export interface NormalizedDatabase {
   readonly alias: string;
+  /** The (primary's) options. */
   readonly options: DataSourceOptions;
+  readonly replicas: readonly DataSourceOptions[];
+  readonly stickyMs: number;
   readonly readOnly: boolean;
   readonly testOptions: DataSourceOptions | undefined;
 }
@@ -181,18 +204,21 @@ function normalizeDatabases(
         `Use letters, digits, "_" and "-"; "${TENANT_GROUP}" is reserved for tenant databases.`,
       );
     }
-    const config: DatabaseConfig = isDatabaseConfig(value) ? value : { options: value };
-    checkDataSourceOptions(
-      config.options,
-      `databases.${alias}${isDatabaseConfig(value) ? ".options" : ""}`,
-    );
+    const config = toDatabaseConfig(value);
+    const replicated = "primary" in config;
+    const options = replicated ? config.primary : config.options;
+    const where = `databases.${alias}${isDatabaseConfig(value) ? (replicated ? ".primary" : ".options") : ""}`;
+    checkDataSourceOptions(options, where);
     if (config.testOptions !== undefined)
       checkDataSourceOptions(config.testOptions, `databases.${alias}.testOptions`);
+    const replicas = replicated ? normalizeReplicas(config, alias) : [];
     normalized.set(
       alias,
       Object.freeze({
         alias,
-        options: config.options,
+        options,
+        replicas,
+        stickyMs: replicated ? (config.stickyMs ?? 2000) : 0,
         readOnly: config.readOnly === true,
         testOptions: config.testOptions,
       }),
@@ -334,7 +360,31 @@ export function toDatabaseConfig(value: DataSourceOptions | DatabaseConfig): Dat
 }
 
 function isDatabaseConfig(value: DataSourceOptions | DatabaseConfig): value is DatabaseConfig {
-  return typeof value === "object" && value !== null && "options" in value && !("type" in value);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    ("options" in value || "primary" in value) &&
+    !("type" in value)
+  );
+}
+
+function normalizeReplicas(
+  config: ReplicatedDatabaseConfig,
+  alias: string,
+): readonly DataSourceOptions[] {
+  if (!Array.isArray(config.replicas) || config.replicas.length === 0) {
+    throw ConfigurationError.invalid(
+      `databases.${alias}.replicas`,
+      "it must be a non-empty array of DataSource options",
+      "List each read replica's options, or use { options } for a database without replicas.",
+    );
+  }
+  config.replicas.forEach((replica, index) =>
+    checkDataSourceOptions(replica, `databases.${alias}.replicas[${index}]`),
+  );
+  if (config.stickyMs !== undefined)
+    checkNonNegative(config.stickyMs, `databases.${alias}.stickyMs`);
+  return Object.freeze([...config.replicas]);
 }
 
 function checkNonNegative(value: number, where: string): void {

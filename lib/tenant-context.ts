@@ -3,10 +3,23 @@ import { NoTenantContextError } from "./errors";
 import { assertTenantId } from "./tenant-id";
 import type { TransactionScope } from "./transaction-scope";
 
-/** What one async context carries: the tenant and, inside `router.transaction`, its scope. */
+/** Read-your-writes state of one request: until when each replicated alias reads its primary. */
+export interface ReadSession {
+  readonly primaryUntil: Map<string, number>;
+}
+
+/** What one async context carries: the tenant, the read session and, inside a transaction, its scope. */
 export interface RoutingContext {
   readonly tenant: string | undefined;
   readonly transaction: TransactionScope | undefined;
+  /** Shared by nested contexts, so a write anywhere in a request makes its reads sticky. */
+  readonly session: ReadSession;
+  /** Inside `withPrimary`: every read goes to the primary. */
+  readonly primary: boolean;
+}
+
+function newSession(): ReadSession {
+  return { primaryUntil: new Map() };
 }
 
 // The one AsyncLocalStorage behind withTenant, currentTenant, requireTenant and transactions.
@@ -27,7 +40,37 @@ const storage = new AsyncLocalStorage<RoutingContext>();
 export function withTenant<T>(tenant: string, fn: () => T): T {
   assertTenantId(tenant, "withTenant()");
   const outer = storage.getStore();
-  return storage.run({ tenant, transaction: outer?.transaction }, fn);
+  return storage.run(
+    {
+      tenant,
+      transaction: outer?.transaction,
+      session: outer?.session ?? newSession(),
+      primary: outer?.primary ?? false,
+    },
+    fn,
+  );
+}
+
+/**
+ * Runs `fn` with every read going to the primary of replicated databases (never to a read
+ * replica), through every await it starts; the tenant in context is kept.
+ *
+ * @example
+ * ```ts
+ * const fresh = await withPrimary(() => router.getRepository(Order).findOneBy({ id }));
+ * ```
+ */
+export function withPrimary<T>(fn: () => T): T {
+  const outer = storage.getStore();
+  return storage.run(
+    {
+      tenant: outer?.tenant,
+      transaction: outer?.transaction,
+      session: outer?.session ?? newSession(),
+      primary: true,
+    },
+    fn,
+  );
 }
 
 /** The tenant of the current async context, or `undefined` outside any `withTenant`. */
@@ -51,7 +94,16 @@ export function routingContext(): RoutingContext | undefined {
   return storage.getStore();
 }
 
-/** @internal Runs `fn` inside `transaction`, keeping the current tenant. */
+/** @internal Runs `fn` inside `transaction`, keeping the rest of the context. */
 export function runInTransaction<T>(transaction: TransactionScope, fn: () => T): T {
-  return storage.run({ tenant: storage.getStore()?.tenant, transaction }, fn);
+  const outer = storage.getStore();
+  return storage.run(
+    {
+      tenant: outer?.tenant,
+      transaction,
+      session: outer?.session ?? newSession(),
+      primary: outer?.primary ?? false,
+    },
+    fn,
+  );
 }

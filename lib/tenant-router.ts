@@ -241,9 +241,10 @@ export class TenantRouter {
   ): Promise<R> {
     this.#assertOpen("query()");
     const { resolver, runner } = this.#parts;
-    const resolved = resolver.target(target, "router.query()");
-    if ((options.operation ?? "write") === "write")
-      runner.assertWritable(resolved, "a raw SQL statement");
+    const operation = options.operation ?? "write";
+    const primary = resolver.target(target, "router.query()");
+    if (operation === "write") runner.assertWritable(primary, "a raw SQL statement");
+    const resolved = runner.replicaOrPrimary(primary, operation);
     const scope = this.#parts.scopeFor(resolved);
     return runner.runOn(resolved, "query", (manager) =>
       scope && !manager.queryRunner?.isTransactionActive

@@ -1,0 +1,229 @@
+import { randomBytes } from "node:crypto";
+import { Client } from "pg";
+import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
+import { TenantRouter, withPrimary, withTenant } from "./setup/public-api";
+
+// A real streaming replica: `bash .ci/pg-replica.sh` runs a primary on 5433 and a replica of
+// it (pg_basebackup) on 5434. The spec proves where each query ran from the servers' own
+// pg_stat_statements, and makes replication lag visible by pausing WAL replay.
+const PRIMARY_URL = process.env.PG_PRIMARY_URL ?? "postgres://postgres@127.0.0.1:5433";
+const REPLICA_URL = process.env.PG_REPLICA_URL ?? "postgres://postgres@127.0.0.1:5434";
+
+@Entity({ name: "replica_probe" })
+class Probe {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar" })
+  label!: string;
+}
+
+async function sql<T>(
+  server: string,
+  database: string,
+  text: string,
+  parameters: unknown[] = [],
+): Promise<T[]> {
+  const client = new Client({ connectionString: `${server}/${database}` });
+  await client.connect();
+  try {
+    return (await client.query(text, parameters)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+async function serversAnswer(): Promise<boolean> {
+  try {
+    const [row] = await sql<{ replica: boolean }>(
+      REPLICA_URL,
+      "postgres",
+      "SELECT pg_is_in_recovery() AS replica",
+    );
+    await sql(PRIMARY_URL, "postgres", "SELECT 1");
+    return row.replica;
+  } catch {
+    return false;
+  }
+}
+
+describe("read replicas on a real streaming replica", () => {
+  const database = `tr_replica_${randomBytes(4).toString("hex")}`;
+  let available = false;
+  const routers: TenantRouter[] = [];
+
+  // SELECT/INSERT calls on replica_probe in our database, as each server counted them.
+  const calls = async (server: string, verb: "SELECT" | "INSERT"): Promise<number> => {
+    const rows = await sql<{ calls: string }>(
+      server,
+      "postgres",
+      `SELECT coalesce(sum(s.calls), 0) AS calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+       WHERE d.datname = $1 AND s.query ILIKE $2 AND s.query ILIKE '%replica_probe%'`,
+      [database, `${verb}%`],
+    );
+    return Number(rows[0].calls);
+  };
+  const counts = async () => ({
+    primarySelects: await calls(PRIMARY_URL, "SELECT"),
+    replicaSelects: await calls(REPLICA_URL, "SELECT"),
+    primaryInserts: await calls(PRIMARY_URL, "INSERT"),
+    replicaInserts: await calls(REPLICA_URL, "INSERT"),
+  });
+  const onReplica = (label: string) =>
+    sql(REPLICA_URL, database, "SELECT 1 FROM replica_probe WHERE label = $1", [label]).then(
+      (rows) => rows.length > 0,
+    );
+  const waitForReplica = async (label: string) => {
+    const deadline = Date.now() + 15_000;
+    while (!(await onReplica(label))) {
+      if (Date.now() > deadline) throw new Error(`"${label}" never reached the replica`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  const create = async (stickyMs: number) => {
+    const router = await TenantRouter.create({
+      entities: [Probe],
+      databases: {
+        default: {
+          primary: { type: "postgres", url: `${PRIMARY_URL}/${database}`, synchronize: true },
+          replicas: [{ type: "postgres", url: `${REPLICA_URL}/${database}` }],
+          stickyMs,
+        },
+      },
+      tenants: {
+        list: ["a", "b"],
+        options: () => ({ type: "postgres", url: `${PRIMARY_URL}/${database}` }),
+      },
+    });
+    routers.push(router);
+    return router;
+  };
+
+  beforeAll(async () => {
+    available = await serversAnswer();
+    if (!available) {
+      if (process.env.REQUIRE_PG === "1") {
+        throw new Error(
+          `REQUIRE_PG=1 but no primary/replica pair answers at ${PRIMARY_URL} / ${REPLICA_URL}. Run bash .ci/pg-replica.sh.`,
+        );
+      }
+      console.warn(
+        "Skipping the read replica suite: run bash .ci/pg-replica.sh to start the primary and replica.",
+      );
+      return;
+    }
+    await sql(PRIMARY_URL, "postgres", `CREATE DATABASE "${database}"`);
+    // The replica replays CREATE DATABASE: wait until it can be reached there.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const rows = await sql(
+        REPLICA_URL,
+        "postgres",
+        "SELECT 1 FROM pg_database WHERE datname = $1",
+        [database],
+      );
+      if (rows.length > 0) break;
+      if (Date.now() > deadline) throw new Error("the test database never reached the replica");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const router = await create(2000);
+    // Reads go to the replica: open the primary explicitly, where synchronize creates the table.
+    await withPrimary(() => router.getRepository(Probe).count());
+    await router.close();
+    routers.length = 0;
+  });
+
+  afterEach(async () => {
+    if (available) await sql(REPLICA_URL, "postgres", "SELECT pg_wal_replay_resume()");
+    await Promise.all(routers.splice(0).map((router) => router.close()));
+  });
+
+  afterAll(async () => {
+    if (available)
+      await sql(PRIMARY_URL, "postgres", `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  });
+
+  const it_ = (name: string, fn: () => Promise<void>) =>
+    it(name, async () => (available ? fn() : undefined));
+
+  it_("sends reads to the replica and writes to the primary", async () => {
+    const router = await create(0);
+    await router.getRepository(Probe).save({ label: "written" });
+    await waitForReplica("written");
+    const before = await counts();
+    expect(await router.getRepository(Probe).countBy({ label: "written" })).toBe(1);
+    await router.getRepository(Probe).find();
+    await router.getRepository(Probe).save({ label: "second" });
+    const after = await counts();
+    expect(after.replicaSelects - before.replicaSelects).toBe(2);
+    expect(after.primarySelects - before.primarySelects).toBe(0);
+    expect(after.primaryInserts - before.primaryInserts).toBe(1);
+    expect(after.replicaInserts).toBe(0);
+  });
+
+  it_(
+    "reads a context's own write from the primary inside the sticky window, while the replica lags",
+    async () => {
+      const router = await create(2000);
+      await sql(REPLICA_URL, "postgres", "SELECT pg_wal_replay_pause()");
+      const before = await counts();
+      const seenByWriter = await withTenant("a", async () => {
+        await router.getRepository(Probe).save({ label: "fresh" });
+        return router.getRepository(Probe).countBy({ label: "fresh" });
+      });
+      // Another request, which did not write, reads the (lagging) replica.
+      const seenByOther = await withTenant("b", () =>
+        router.getRepository(Probe).countBy({ label: "fresh" }),
+      );
+      const after = await counts();
+      expect(seenByWriter).toBe(1); // read-your-writes
+      expect(seenByOther).toBe(0); // the replica has not replayed the write yet
+      expect(after.primarySelects - before.primarySelects).toBe(1);
+      expect(after.replicaSelects - before.replicaSelects).toBe(1);
+      expect(await onReplica("fresh")).toBe(false);
+      await sql(REPLICA_URL, "postgres", "SELECT pg_wal_replay_resume()");
+      await waitForReplica("fresh");
+    },
+  );
+
+  it_("returns to the replica once the sticky window has passed", async () => {
+    const router = await create(150);
+    await withTenant("a", async () => {
+      await router.getRepository(Probe).save({ label: "window" });
+      await waitForReplica("window");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const before = await counts();
+      await router.getRepository(Probe).countBy({ label: "window" });
+      const after = await counts();
+      expect(after.replicaSelects - before.replicaSelects).toBe(1);
+      expect(after.primarySelects - before.primarySelects).toBe(0);
+    });
+  });
+
+  it_("forces the primary with withPrimary and inside transactions", async () => {
+    const router = await create(0);
+    await router.getRepository(Probe).save({ label: "forced" });
+    await waitForReplica("forced");
+    const before = await counts();
+    await withPrimary(() => router.getRepository(Probe).countBy({ label: "forced" }));
+    await router.transaction(async () => {
+      await router.getRepository(Probe).countBy({ label: "forced" });
+      await router.getRepository(Probe).save({ label: "in transaction" });
+      await router.getRepository(Probe).countBy({ label: "in transaction" });
+    });
+    const after = await counts();
+    expect(after.primarySelects - before.primarySelects).toBe(3);
+    expect(after.replicaSelects - before.replicaSelects).toBe(0);
+  });
+
+  it_("never migrates or verifies a replica", async () => {
+    const router = await create(0);
+    const report = await router.migrate();
+    expect(report.results.map((r) => `${r.database.kind}:${r.database.name}`)).toEqual([
+      "alias:default",
+      "tenant:a",
+      "tenant:b",
+    ]);
+    expect(router.poolStats().keys.filter((key) => key.includes("#replica"))).toEqual([]);
+  });
+});
