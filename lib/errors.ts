@@ -26,7 +26,8 @@ export type RoutingErrorCode =
   | "MIGRATION_LOCKED"
   | "MIGRATION_FAILED"
   | "TENANT_EXISTS"
-  | "CONFIRMATION_REQUIRED";
+  | "CONFIRMATION_REQUIRED"
+  | "UNKNOWN_MIGRATION";
 
 /**
  * Base class of every error thrown by typeorm-router.
@@ -497,6 +498,34 @@ export class ConfirmationRequiredError extends RoutingError {
       `Dropping tenant "${tenant}" deletes its database and every row in it, so it needs an ` +
         `explicit confirmation: router.tenants.drop("${tenant}", { confirm: "${tenant}" }). ` +
         `Nothing was dropped.`,
+    );
+  }
+}
+
+/** Thrown when a migration is named that is not in the migration set in use. */
+export class UnknownMigrationError extends RoutingError {
+  readonly code = "UNKNOWN_MIGRATION" as const;
+
+  /** @internal Build errors through the static factories. */
+  constructor(
+    message: string,
+    /** The name that was asked for. */
+    readonly migration: string,
+    /** The known migration names, oldest first. */
+    readonly known: readonly string[],
+  ) {
+    super(message);
+  }
+
+  /** `name` (asked for by `where`) is not one of `known`. */
+  static forName(name: string, known: readonly string[], where: string): UnknownMigrationError {
+    const listed = known.length > 0 ? known.map((k) => `"${k}"`).join(", ") : "(none)";
+    return new UnknownMigrationError(
+      `Unknown migration "${name}" in ${where}. Known migrations, oldest first: ${listed}. ` +
+        `Use the class name (with its 13-digit timestamp) of one of them, or add the ` +
+        `migration to the "migrations" option.`,
+      name,
+      known,
     );
   }
 }

@@ -84,6 +84,7 @@ export {
   MigrationFailedError,
   TenantExistsError,
   ConfirmationRequiredError,
+  UnknownMigrationError,
   type RoutingErrorCode,
   type BootstrapProblem,
 } from "./errors";
