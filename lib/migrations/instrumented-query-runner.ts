@@ -4,7 +4,11 @@ import type { QueryRunner, Table } from "typeorm";
 export interface QueryRunnerHooks {
   /** Called before a DDL helper runs, with the table it names; throw to refuse the call. */
   readonly beforeDdl?: (method: string, table: string) => void;
-  /** Called with every SQL statement sent through the runner. */
+  /**
+   * Called with every SQL statement sent through the runner; its parameters, if any, are
+   * appended as TypeORM's logger shows them (`-- PARAMETERS: [...]`), so that a recorded
+   * `INSERT ... VALUES ($1, $2)` still says what it inserts.
+   */
   readonly onStatement?: (sql: string) => void;
 }
 
@@ -46,6 +50,20 @@ const DDL_METHODS = new Set([
   "dropIndices",
 ]);
 
+// The statement as TypeORM's logger prints it: parameters in a trailing comment.
+function withParameters(sql: string, parameters: unknown): string {
+  if (!Array.isArray(parameters) || parameters.length === 0) return sql;
+  let shown: string;
+  try {
+    shown = JSON.stringify(parameters, (_key, value: unknown) =>
+      typeof value === "bigint" ? value.toString() : value,
+    );
+  } catch {
+    shown = String(parameters);
+  }
+  return `${sql} -- PARAMETERS: ${shown}`;
+}
+
 /** The bare table name of a helper's first argument (`Table`, `"schema.table"` or `"table"`). */
 export function tableNameOf(argument: unknown): string | undefined {
   const raw = typeof argument === "string" ? argument : (argument as Table | undefined)?.name;
@@ -69,7 +87,7 @@ export function instrumentQueryRunner(
       const method = value as (...args: unknown[]) => unknown;
       if (property === "query" && hooks.onStatement) {
         return (...args: unknown[]) => {
-          hooks.onStatement!(String(args[0]));
+          hooks.onStatement!(withParameters(String(args[0]), args[1]));
           return method.apply(proxy, args);
         };
       }

@@ -8,6 +8,7 @@ import {
   ConfigurationError,
   MigrationFailedError,
   MigrationRoutingError,
+  ReadOnlyDatabaseError,
   RoutingError,
   messageOf,
 } from "../errors";
@@ -126,13 +127,15 @@ export class Migrator {
     const finish = (result: DatabaseMigrationResult) => {
       done++;
       if (result.outcome === "failed") failed++;
-      options.onProgress?.({
-        done,
-        total,
-        failed,
-        elapsedMs: Date.now() - startedAt,
-        result,
-      });
+      try {
+        options.onProgress?.({ done, total, failed, elapsedMs: Date.now() - startedAt, result });
+      } catch (error) {
+        // A broken progress callback must not abandon databases that are mid-migration.
+        process.emitWarning(
+          `typeorm-router: the migrate onProgress callback threw (${messageOf(error)}); migrating goes on.`,
+          { code: "TYPEORM_ROUTER_PROGRESS_FAILED" },
+        );
+      }
       return result;
     };
     const stop = () => options.failFast === true && failed > 0;
@@ -201,7 +204,8 @@ export class Migrator {
   }
 
   /**
-   * Reverts migrations on one database.
+   * Reverts migrations on one database. A read-only alias is refused outside test mode: the
+   * result is `failed` with a `ReadOnlyDatabaseError`, and nothing is opened there.
    *
    * @throws ConfigurationError when the options do not name exactly one database or the
    * steps are invalid.
@@ -228,11 +232,23 @@ export class Migrator {
         "Pass one of them.",
       );
     }
+    checkLockTimeout(options.lockTimeoutMs, "router.revert({ lockTimeoutMs })");
     const [target] = await this.#props.selection.select(
       options.database !== undefined
         ? { databases: [options.database] }
         : { tenants: [options.tenant!] },
     );
+    // As migrate() skips it: reverting runs down() there, which is a write.
+    if (target.readOnly && !this.#props.testMode) {
+      return failedResult(
+        target,
+        ReadOnlyDatabaseError.refused(
+          "a migration revert",
+          target.description,
+          "it is configured readOnly: true, so it is never migrated or reverted outside test mode",
+        ),
+      );
+    }
     return this.#props.pool
       .use(target, (dataSource) =>
         revertDatabase(this.#work(target, dataSource, options.lockTimeoutMs), options),
@@ -363,7 +379,18 @@ function checkMigrateOptions(options: MigrateOptions): MigrateMode {
       "Pass one of them.",
     );
   }
+  checkLockTimeout(options.lockTimeoutMs, "migrate({ lockTimeoutMs })");
   return { dryRun: options.dryRun === true, fake: options.fake === true, transaction };
+}
+
+// NaN would make the lock wait forever (no deadline is ever reached): refuse it.
+function checkLockTimeout(value: number | undefined, where: string): void {
+  if (value === undefined || (typeof value === "number" && value >= 0)) return;
+  throw ConfigurationError.invalid(
+    where,
+    `${String(value)} is not a number of milliseconds >= 0`,
+    "Pass how long to wait for another migrator's lock, e.g. 30000.",
+  );
 }
 
 function skippedResult(target: DatabaseTarget, reason: string): DatabaseMigrationResult {

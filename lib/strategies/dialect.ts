@@ -1,5 +1,6 @@
 import { DataSource, type DataSourceOptions, type QueryRunner } from "typeorm";
 import { ConfigurationError } from "../errors";
+import type { SchemaSnapshot } from "../testing/schema-snapshot";
 import { postgresDialect } from "./postgres-dialect";
 import { sqliteDialect } from "./sqlite-dialect";
 
@@ -39,6 +40,11 @@ export interface Dialect {
    * driver and server; a temporary file for SQLite), for work that must not touch real data.
    */
   createScratchDatabase(options: DataSourceOptions): Promise<ScratchDatabase>;
+  /**
+   * Reads the tables, keys, constraints, indexes and enums of `schema` (the connection's own
+   * when omitted) from the database catalog, for `snapshotSchema`.
+   */
+  introspect(queryRunner: QueryRunner, schema: string | undefined): Promise<SchemaSnapshot>;
   /**
    * Creates a uniquely named copy of the database `template` points at, schema and data
    * (`CREATE DATABASE … TEMPLATE` on PostgreSQL, a file copy on SQLite). Nothing may be

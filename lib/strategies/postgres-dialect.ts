@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { DataSource, type DataSourceOptions, type QueryRunner } from "typeorm";
 import type { PostgresDataSourceOptions } from "typeorm/driver/postgres/PostgresDataSourceOptions";
 import { sleep } from "../sleep";
+import { introspectPostgres } from "./postgres-introspection";
 import type { Dialect, ScratchDatabase, Unlock } from "./dialect";
 
 // Advisory locks are scoped to the current database; the key adds the scope (the schema in
@@ -12,6 +13,7 @@ const UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext($1))";
 /** PostgreSQL: session-level advisory locks, polled until the timeout. */
 export const postgresDialect: Dialect = {
   types: ["postgres"],
+  introspect: introspectPostgres,
   async lockMigrations(
     queryRunner: QueryRunner,
     scope: string,
@@ -41,7 +43,9 @@ export const postgresDialect: Dialect = {
   // A uniquely named database on the same server, with the configured schema created in it.
   async createScratchDatabase(options: DataSourceOptions): Promise<ScratchDatabase> {
     const name = `typeorm_router_scratch_${randomBytes(6).toString("hex")}`;
-    const scratch = renamed(options as PostgresDataSourceOptions, name);
+    // A `driver` option may carry a pool bound to the real database (schemaPerTenant shares
+    // one): the scratch database gets its own connections.
+    const scratch = renamed({ ...(options as PostgresDataSourceOptions), driver: undefined }, name);
     await postgresDialect.createDatabase(scratch);
     const drop = () => postgresDialect.dropDatabase(scratch);
     try {

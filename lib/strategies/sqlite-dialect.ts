@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { DataSourceOptions, QueryRunner } from "typeorm";
 import type { Dialect, ScratchDatabase, Unlock } from "./dialect";
+import { introspectSqlite } from "./sqlite-introspection";
 
 // SQLite serializes writers itself; this lock keeps two migrators of one process from
 // interleaving on the same file (across processes SQLite's own file lock applies).
@@ -11,6 +12,7 @@ const held = new Map<string, Promise<void>>();
 /** SQLite (better-sqlite3): an in-process lock per database file. */
 export const sqliteDialect: Dialect = {
   types: ["better-sqlite3"],
+  introspect: introspectSqlite,
   async lockMigrations(
     queryRunner: QueryRunner,
     scope: string,
