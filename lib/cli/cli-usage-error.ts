@@ -11,9 +11,9 @@ export class CliUsageError extends ConfigurationError {
   }
 
   /** `--config` was not given. */
-  static missingConfig(command: string): CliUsageError {
+  static missingConfig(): CliUsageError {
     return new CliUsageError(
-      `typeorm-router ${command} needs --config: the module that exports your TenantRouter ` +
+      `--config is missing: every command needs the module that exports your TenantRouter ` +
         `(or its options). Pass e.g. --config dist/router.config.js.`,
     );
   }
@@ -53,8 +53,8 @@ export class CliUsageError extends ConfigurationError {
     );
   }
 
-  /** A flag is missing or does not fit with the others. */
-  static badFlags(command: string, problem: string, fix: string): CliUsageError {
-    return new CliUsageError(`typeorm-router ${command}: ${problem}. ${fix}`);
+  /** A flag is missing or does not fit with the others; `problem` names the flags. */
+  static badFlags(problem: string, fix: string): CliUsageError {
+    return new CliUsageError(`${problem}. ${fix}`);
   }
 }

@@ -1,5 +1,5 @@
 import { DataSource, type DataSourceOptions } from "typeorm";
-import type { DatabaseTarget } from "../database-target";
+import { aliasTarget, tenantTarget, type DatabaseTarget } from "../database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../entity-registry";
 import { ConfigurationError, MigrationFailedError, RoutingError } from "../errors";
 import type { NormalizedOptions } from "../router-options";
@@ -47,6 +47,7 @@ export interface GenerateMigrationProps {
 // The id the tenant strategy is asked for when only the driver and server matter; the same
 // id the router uses to build tenant metadata at bootstrap.
 const PLACEHOLDER_TENANT = "blueprint";
+const OTHER_PLACEHOLDER_TENANT = "blueprint2";
 
 /**
  * Writes the migration that brings `group`'s databases from its current migrations to its
@@ -128,7 +129,17 @@ export async function generateMigration(
 
 function groupOptions(group: string, options: NormalizedOptions): DataSourceOptions {
   if (group === TENANT_GROUP && options.tenants) {
-    return options.tenants.strategy.optionsFor(PLACEHOLDER_TENANT);
+    const { strategy } = options.tenants;
+    const tenantOptions = strategy.optionsFor(PLACEHOLDER_TENANT);
+    const schema = (tenantOptions as { schema?: string }).schema;
+    // A schema that depends on the tenant (schema-per-tenant) must not be baked into the
+    // generated SQL: tenant migrations run with that tenant's search_path instead.
+    const perTenant =
+      schema !== undefined &&
+      schema !== (strategy.optionsFor(OTHER_PLACEHOLDER_TENANT) as { schema?: string }).schema;
+    return perTenant
+      ? ({ ...tenantOptions, schema: undefined } as DataSourceOptions)
+      : tenantOptions;
   }
   const database = options.databases.get(group);
   if (database) return database.options;
@@ -144,10 +155,8 @@ function groupOptions(group: string, options: NormalizedOptions): DataSourceOpti
 function scratchTarget(group: string): DatabaseTarget {
   const tenant = group === TENANT_GROUP;
   return Object.freeze({
+    ...(tenant ? tenantTarget(PLACEHOLDER_TENANT) : aliasTarget(group, false)),
     key: `scratch:${group}`,
-    kind: tenant ? "tenant" : "alias",
-    name: tenant ? PLACEHOLDER_TENANT : group,
-    readOnly: false,
     description: `the scratch database of ${tenant ? "the tenant databases" : `database "${group}"`}`,
   });
 }
