@@ -10,6 +10,28 @@ import type { DataSourceOptions } from "typeorm";
 export const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 /**
+ * A second PostgreSQL server, for suites that spread tenants over two servers: the cluster
+ * `trsecond` on port 5435 that `.ci/pg-servers.sh` creates. Set `PG_SECOND_URL` to use
+ * another one (its path names the maintenance database).
+ */
+export const PG_SECOND_URL =
+  process.env.PG_SECOND_URL ?? "postgres://postgres@127.0.0.1:5435/postgres";
+
+/**
+ * PgBouncer in `pool_mode = transaction` in front of the PG_URL server, forwarding every
+ * database by name: the instance on port 6432 that `.ci/pg-servers.sh` runs. Suites replace
+ * the path with the database they created on PG_URL. Set `PGBOUNCER_URL` to use another one.
+ */
+export const PGBOUNCER_URL =
+  process.env.PGBOUNCER_URL ?? "postgres://postgres@127.0.0.1:6432/postgres";
+
+/** The extra servers global-setup.ts probes once per run, for {@link describeServer}. */
+export const EXTRA_SERVERS: readonly { readonly name: string; readonly url: string }[] = [
+  { name: "the second PostgreSQL server", url: PG_SECOND_URL },
+  { name: "PgBouncer", url: PGBOUNCER_URL },
+];
+
+/**
  * One driver the suites run against. Each fixture creates databases under unique names and
  * drops every one of them in `cleanup()`.
  */
@@ -96,11 +118,64 @@ export async function postgresAvailable(): Promise<boolean> {
   }
 }
 
-/** The URL of database `name` on the PG_URL server. */
-export function databaseUrl(name: string): string {
-  const url = new URL(PG_URL);
+/** The URL of database `name` on the PG_URL server (or on the server `server` points at). */
+export function databaseUrl(name: string, server: string = PG_URL): string {
+  const url = new URL(server);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** Whether `SELECT 1` answers at `url` within a few seconds. */
+export async function serverAnswers(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+// Set by global-setup.ts: the URLs of EXTRA_SERVERS that answered, as a JSON array.
+const AVAILABLE_SERVERS_ENV = "TYPEORM_ROUTER_AVAILABLE_SERVERS";
+
+/** The value global-setup.ts stores for {@link describeServer}. */
+export function availableServersEnv(available: readonly string[]): Record<string, string> {
+  return { [AVAILABLE_SERVERS_ENV]: JSON.stringify(available) };
+}
+
+/**
+ * `describe` for a suite that needs an extra server of {@link EXTRA_SERVERS} (besides the
+ * PG_URL one): it runs when the server answered global-setup's probe; with REQUIRE_PG=1 a
+ * server that did not answer fails the suite (one failing test saying to run
+ * `bash .ci/pg-servers.sh`); otherwise the suite is skipped with a console warning.
+ */
+export function describeServer(name: string, url: string, body: () => void): void {
+  const server = EXTRA_SERVERS.find((extra) => extra.url === url);
+  if (!server) {
+    throw new Error(`describeServer: add ${url} to EXTRA_SERVERS so global-setup.ts probes it.`);
+  }
+  const main = process.env.TYPEORM_ROUTER_PG_AVAILABLE === "1";
+  const answered = JSON.parse(process.env[AVAILABLE_SERVERS_ENV] ?? "[]") as string[];
+  if (main && answered.includes(url)) {
+    describe(name, body);
+    return;
+  }
+  const missing = main ? `it does not answer at ${url}` : `PostgreSQL does not answer at ${PG_URL}`;
+  const message = `Suite "${name}" needs ${server.name}, but ${missing}: run \`bash .ci/pg-servers.sh\` (as root) to create and start it.`;
+  if (process.env.REQUIRE_PG === "1") {
+    describe(name, () => {
+      it(`needs ${server.name} (REQUIRE_PG=1)`, () => {
+        throw new Error(message);
+      });
+    });
+    return;
+  }
+  console.warn(`${message} The suite is skipped.`);
+  describe.skip(name, body);
 }
 
 /** A fixture that creates a uniquely named PostgreSQL database per call. */

@@ -1,8 +1,15 @@
-import { PG_URL, postgresAvailable } from "./drivers";
+import {
+  EXTRA_SERVERS,
+  PG_URL,
+  availableServersEnv,
+  postgresAvailable,
+  serverAnswers,
+} from "./drivers";
 
 /**
  * Checks once whether PostgreSQL answers, for every worker. With REQUIRE_PG=1 a missing
- * server fails the whole run instead of skipping the PostgreSQL suites.
+ * server fails the whole run instead of skipping the PostgreSQL suites. Also probes the
+ * extra servers of `.ci/pg-servers.sh` (EXTRA_SERVERS), for `describeServer`.
  */
 export default async function globalSetup(): Promise<void> {
   const available = await postgresAvailable();
@@ -14,4 +21,10 @@ export default async function globalSetup(): Promise<void> {
   if (!available)
     console.warn(`\nPostgreSQL does not answer at ${PG_URL}: its suites are skipped.`);
   process.env.TYPEORM_ROUTER_PG_AVAILABLE = available ? "1" : "0";
+  // The extra servers (.ci/pg-servers.sh) gate only their own suites: see describeServer.
+  const answered = await Promise.all(EXTRA_SERVERS.map((server) => serverAnswers(server.url)));
+  Object.assign(
+    process.env,
+    availableServersEnv(EXTRA_SERVERS.filter((_, i) => answered[i]).map((server) => server.url)),
+  );
 }
