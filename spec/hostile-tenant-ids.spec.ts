@@ -37,7 +37,7 @@ const VALID_63 = `t${"0123456789".repeat(6)}ab`;
 const KNOWN_TENANT = "ok";
 
 // Temporary databases of other spec files (drivers.ts fixtures) and of the benchmark.
-const OTHER_RUNS = /^(tr_[0-9a-f]{8}_|tr_replica_|typeorm_router_bench_|typeorm_router_scratch_)/;
+const OTHER_RUNS = /^(tr_|ms_|typeorm_router_)/;
 
 const databaseFile = (options: DataSourceOptions) => (options as { database: string }).database;
 const databaseName = (options: DataSourceOptions) =>
