@@ -36,8 +36,8 @@ const BLUEPRINT_TENANT = "blueprint";
  */
 export class DataSourceFactory {
   readonly #props: DataSourceFactoryProps;
-  // Per group, the blueprint's metadata, reused by the DataSources whose options allow it.
-  readonly #shared = new Map<string, SharedMetadata>();
+  // The tenant blueprint's metadata, reused by the tenant DataSources whose options allow it.
+  #tenantMetadata: SharedMetadata | undefined;
 
   constructor(props: DataSourceFactoryProps) {
     this.#props = props;
@@ -109,15 +109,17 @@ export class DataSourceFactory {
     const options = this.#optionsWithEntities(group, this.optionsFor(target));
     const dataSource = new BlueprintDataSource(options);
     await dataSource.buildMetadataOnly();
-    this.#shared.set(group, new SharedMetadata(dataSource));
+    if (group === TENANT_GROUP) this.#tenantMetadata = new SharedMetadata(dataSource);
     return dataSource;
   }
 
   #create(group: string, options: DataSourceOptions): DataSource {
     const withEntities = this.#optionsWithEntities(group, options);
-    // Not in test mode: open() marks `synchronize` on the metadata differently per database
-    // there while synchronize() runs, which shared metadata would leak between databases.
-    const shared = this.#props.options.testMode ? undefined : this.#shared.get(group);
+    // Tenants only (an alias opens once), and not in test mode: open() marks `synchronize`
+    // on the metadata differently per database there while synchronize() runs, which shared
+    // metadata would leak between databases.
+    const shared =
+      group !== TENANT_GROUP || this.#props.options.testMode ? undefined : this.#tenantMetadata;
     return shared?.accepts(withEntities)
       ? shared.createDataSource(withEntities)
       : new DataSource(withEntities);

@@ -6,7 +6,9 @@ describe("examples/testing (npm run example:testing)", () => {
     const result = await runTestingExample((line) => lines.push(line));
     expect(result.afterDataMigration).toEqual({ clean: 2, dirty: 1 });
     expect(result.columnsAfterRevert).toEqual(["id", "string_field", "is_clean"]);
-    expect(result.strictDiff).toEqual([expect.stringMatching(/table pet: foreign key .*deferrable/)]);
+    expect(result.strictDiff).toEqual([
+      expect.stringMatching(/table pet: foreign key .*deferrable/),
+    ]);
     expect(result.lenientDiff).toEqual([]);
     expect(lines).toContain("data migration 0003: 2 clean, 1 dirty");
   });

@@ -1,100 +1,83 @@
 import "reflect-metadata";
+import { writeFile } from "node:fs/promises";
 import os from "node:os";
-import type { DataSourceOptions } from "typeorm";
-import { BENCH_TENANT, openBenchTargets } from "./bench-targets";
-import { compare, type MeasureSettings } from "./measure";
+import path from "node:path";
+import { runChild } from "./child-process";
+import type { ColdTenantRequest, ColdTenantResult } from "./cold-tenant";
+import { runHeapPerTenant } from "./heap-per-tenant";
+import type { ManyTenantsRequest, ManyTenantsResult } from "./many-tenants";
+import type { MigrateManyRequest, MigrateManyResult } from "./migrate-many";
+import { formatMs, machineDescription } from "./report";
 import {
-  controlLine,
-  machineDescription,
-  resultsTable,
-  type ControlResult,
-  type ResultRow,
-} from "./report";
-import { buildScenarios } from "./scenarios";
+  routedVsPlainSection,
+  runRoutedVsPlain,
+  type RoutedVsPlainSettings,
+} from "./routed-vs-plain";
+import { coldTenantSection, heapSection, manyTenantsSection, migrateSection } from "./sections";
+import { createTenantSchemas } from "./tenant-schemas";
 import { probePostgres, TemporaryDatabases } from "./temporary-databases";
+
+// Nothing here may import an entity module: (a) runs in this process, and its router must
+// discover every entity TypeORM knows of. The other scenarios run in child processes.
 
 /** The PostgreSQL server to use (trust auth on the project's machines), as the specs read it. */
 const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
-/** DESIGN.md: a routed call costs at most 3% more than the same call on a plain DataSource. */
-const POSTGRES_TARGET = 1.03;
+/** Where the full run writes its results. */
+const BENCHMARKS_FILE = path.resolve(__dirname, "../../../BENCHMARKS.md");
 
-/** How long the bench runs: about 85 s in full, about 15 s with BENCH_QUICK=1. */
-interface BenchSettings extends MeasureSettings {
+/** The connection cap of (b), (c) and (d). */
+const MAX_CONNECTIONS = 20;
+
+/** The sizes of one run: the full suite (about 3 minutes on 2 cores) or a smoke run. */
+interface SuiteSettings {
   readonly mode: "full" | "quick";
-  readonly seedRows: number;
+  readonly routedVsPlain: RoutedVsPlainSettings;
+  /** (b) and (c): tenant schemas in the database. */
+  readonly tenants: number;
+  /** (b): pool.maxOpenTenants of the bounded run. */
+  readonly maxOpenTenants: number;
+  /** (c): cold tenants timed. */
+  readonly coldSamples: number;
+  /** (d): tenant schemas, and how many are migrated for real at each concurrency. */
+  readonly migrateTenants: number;
+  readonly realMigrateTenants: number;
+  /** (e): open tenants at the two heap readings. */
+  readonly heapFrom: number;
+  readonly heapTo: number;
 }
 
-/** One driver to measure: three separate databases of it (plain, routed, control). */
-interface DriverPlan {
-  readonly driver: string;
-  readonly plain: DataSourceOptions;
-  readonly routed: DataSourceOptions;
-  readonly control: DataSourceOptions;
-  readonly target: number | undefined;
-}
-
-/** What one driver gave. */
-interface DriverResult {
-  readonly rows: ResultRow[];
-  readonly control: ControlResult;
-}
-
-function settingsFromEnvironment(): BenchSettings {
-  const quick = process.env.BENCH_QUICK === "1";
-  return quick
-    ? { mode: "quick", warmupMs: 200, batchMs: 2, measureMs: 1200, minRounds: 50, seedRows: 1000 }
-    : { mode: "full", warmupMs: 1000, batchMs: 2, measureMs: 8000, minRounds: 200, seedRows: 1000 };
-}
-
-/**
- * Measures every scenario on one driver, then the A/A control, and checks afterwards that
- * each side wrote only its own database.
- */
-async function benchDriver(
-  plan: DriverPlan,
-  settings: BenchSettings,
-  log: (line: string) => void,
-): Promise<DriverResult> {
-  const targets = await openBenchTargets({
-    plain: plan.plain,
-    routed: plan.routed,
-    control: plan.control,
-    seedRows: settings.seedRows,
-  });
-  try {
-    const set = buildScenarios({
-      plain: targets.plain,
-      router: targets.router,
-      control: targets.control,
-      tenant: BENCH_TENANT,
-      seededRows: settings.seedRows,
-    });
-    const rows: ResultRow[] = [];
-    for (const scenario of set.scenarios) {
-      const comparison = await compare(scenario.plain, scenario.routed, settings);
-      log(
-        `  ${plan.driver} | ${scenario.operation}: ratio ${comparison.ratio.toFixed(3)} ` +
-          `(${comparison.rounds} rounds × ${comparison.batchSize} ops per side)`,
-      );
-      rows.push({
-        operation: scenario.operation,
-        driver: plan.driver,
-        comparison,
-        target: plan.target,
-      });
-    }
-    const control: ControlResult = {
-      operation: set.control.operation,
-      driver: plan.driver,
-      comparison: await compare(set.control.plain, set.control.control, settings),
+function settingsFromEnvironment(): SuiteSettings {
+  if (process.env.BENCH_QUICK === "1") {
+    return {
+      mode: "quick",
+      routedVsPlain: {
+        warmupMs: 200,
+        batchMs: 2,
+        measureMs: 1200,
+        minRounds: 50,
+        seedRows: 1000,
+      },
+      tenants: 500,
+      maxOpenTenants: 100,
+      coldSamples: 50,
+      migrateTenants: 200,
+      realMigrateTenants: 40,
+      heapFrom: 20,
+      heapTo: 100,
     };
-    log(`  ${plan.driver} | A/A control: ratio ${control.comparison.ratio.toFixed(3)}`);
-    await set.verifyRowCounts();
-    return { rows, control };
-  } finally {
-    await targets.close();
   }
+  return {
+    mode: "full",
+    routedVsPlain: { warmupMs: 1000, batchMs: 2, measureMs: 8000, minRounds: 200, seedRows: 1000 },
+    tenants: 10_000,
+    maxOpenTenants: 500,
+    coldSamples: 200,
+    migrateTenants: 1000,
+    realMigrateTenants: 200,
+    heapFrom: 50,
+    heapTo: 250,
+  };
 }
 
 // Set when a signal interrupts the run: the errors that dropping the databases under the
@@ -119,112 +102,210 @@ function dropOnSignal(databases: TemporaryDatabases): () => void {
   };
 }
 
-/** The PostgreSQL results, or why there are none; the temporary databases are always dropped. */
-async function benchPostgres(
-  settings: BenchSettings,
+/**
+ * Runs one scenario and returns its Markdown section; a scenario that fails becomes a
+ * section saying so (and the run's exit code 1), and the next scenario still runs.
+ */
+async function section(
+  title: string,
   log: (line: string) => void,
-): Promise<DriverResult | { skipped: string }> {
-  const probe = await probePostgres(PG_URL);
-  if (!probe.reachable) {
-    return {
-      skipped:
-        `PostgreSQL rows skipped: the server at ${new URL(PG_URL).host} could not be used ` +
-        `(${probe.reason}). Start it or set PG_URL.`,
-    };
-  }
-  const databases = new TemporaryDatabases(PG_URL);
-  const stopListening = dropOnSignal(databases);
-  let result: DriverResult;
+  run: () => Promise<string>,
+): Promise<string> {
+  log(`${title}…`);
+  const started = Date.now();
   try {
-    // The same on all sides: without waiting for the disk flush on every commit, a write
-    // costs less, so the router's share of it shows more (a stricter ratio, and far less
-    // noise from a disk shared with other processes).
-    const created: string[] = [];
-    for (const label of ["plain", "routed", "control"]) {
-      created.push(await databases.create(label, { synchronousCommit: false }));
-    }
-    const [plainUrl, routedUrl, controlUrl] = created;
-    log(`PostgreSQL ${probe.version}: temporary databases created`);
-    result = await benchDriver(
-      {
-        driver: `PostgreSQL ${probe.version}`,
-        plain: { type: "postgres", url: plainUrl },
-        routed: { type: "postgres", url: routedUrl },
-        control: { type: "postgres", url: controlUrl },
-        target: POSTGRES_TARGET,
-      },
-      settings,
-      log,
-    );
+    const markdown = await run();
+    log(`${title}: done in ${formatMs(Date.now() - started)}`);
+    return markdown;
   } catch (error) {
-    stopListening();
-    // Report a failed cleanup, but do not hide the error that brought us here behind it.
-    await databases
-      .dropAll()
-      .catch((dropError: unknown) =>
-        console.error("dropping the temporary PostgreSQL databases failed too:", dropError),
-      );
-    throw error;
+    if (interruptedBy) throw error;
+    process.exitCode = 1;
+    console.error(error);
+    const message = error instanceof Error ? error.message : String(error);
+    return `## ${title}\n\n**FAILED**: ${message}`;
   }
-  stopListening();
-  await databases.dropAll();
-  log("PostgreSQL: temporary databases dropped");
-  return result;
+}
+
+/** The scenarios that need PostgreSQL, as sections; each temporary database is dropped. */
+async function postgresSections(
+  settings: SuiteSettings,
+  databases: TemporaryDatabases,
+  log: (line: string) => void,
+): Promise<string[]> {
+  const sections: string[] = [];
+  const adminUrl = PG_URL;
+
+  // (b) and (c) share one database of tenant schemas, each with its table.
+  let tenantsUrl: string | undefined;
+  const setupStarted = Date.now();
+  const prepare = async () => {
+    if (tenantsUrl) return tenantsUrl;
+    const url = await databases.create("tenants");
+    await createTenantSchemas(url, { count: settings.tenants, withTable: true, rowsPerTenant: 5 });
+    tenantsUrl = url;
+    return url;
+  };
+  let setupMs = 0;
+  sections.push(
+    await section(`(b) ${settings.tenants.toLocaleString("en-US")} tenants`, log, async () => {
+      const url = await prepare();
+      setupMs = Date.now() - setupStarted;
+      log(`  ${settings.tenants} tenant schemas created in ${formatMs(setupMs)}`);
+      const request: ManyTenantsRequest = {
+        url,
+        adminUrl,
+        tenants: settings.tenants,
+        rowsPerTenant: 5,
+        maxConnections: MAX_CONNECTIONS,
+        maxOpenTenants: settings.maxOpenTenants,
+        reads: Math.max(2 * settings.tenants, 4000),
+        concurrency: MAX_CONNECTIONS,
+        unmeasuredPasses: 0,
+        baseline: true,
+      };
+      const bounded = await runChild<ManyTenantsResult>("many-tenants.js", request);
+      const allOpen = await runChild<ManyTenantsResult>("many-tenants.js", {
+        ...request,
+        maxOpenTenants: settings.tenants,
+        unmeasuredPasses: 1,
+      });
+      return manyTenantsSection({
+        tenants: settings.tenants,
+        maxConnections: MAX_CONNECTIONS,
+        setupMs,
+        bounded,
+        allOpen,
+      });
+    }),
+  );
+  sections.push(
+    await section("(c) First request for a cold tenant", log, async () => {
+      const request: ColdTenantRequest = {
+        url: await prepare(),
+        tenants: settings.tenants,
+        samples: settings.coldSamples,
+        warmup: 20,
+        maxConnections: MAX_CONNECTIONS,
+      };
+      const result = await runChild<ColdTenantResult>("cold-tenant.js", request);
+      return coldTenantSection(request, result);
+    }),
+  );
+  if (tenantsUrl) await databases.drop(tenantsUrl);
+
+  sections.push(
+    await section(`(d) Migrating ${settings.migrateTenants} tenant schemas`, log, async () => {
+      const url = await databases.create("migrate");
+      try {
+        await createTenantSchemas(url, { count: settings.migrateTenants, withTable: false });
+        const request: MigrateManyRequest = {
+          url,
+          tenants: settings.migrateTenants,
+          realTenants: settings.realMigrateTenants,
+          concurrencies: [1, 8],
+          maxConnections: MAX_CONNECTIONS,
+          noOpRuns: 3,
+        };
+        const result = await runChild<MigrateManyResult>("migrate-many.js", request);
+        return migrateSection(request, result);
+      } finally {
+        await databases.drop(url);
+      }
+    }),
+  );
+  return sections;
 }
 
 /**
- * Runs the benchmark: routed/plain ratios of `findOneBy`, `save` and a transaction on
- * in-memory SQLite and on PostgreSQL (skipped, with the reason, when it is not reachable),
- * then prints a Markdown table and the machine. A missed target is reported, not an error.
+ * Runs the benchmark suite, each scenario side by side in this one run: (a) routed vs plain
+ * TypeORM per operation; (b) 10,000 tenant schemas over a 20-connection cap; (c) the first
+ * request of a cold tenant; (d) no-op and real migrations over 1,000 schemas; (e) heap per
+ * open tenant with and without shared metadata. Prints the results as Markdown and, in a
+ * full run, writes them to BENCHMARKS.md. A missed goal is reported, not an error; a
+ * scenario that fails is reported and sets the exit code.
  */
-export async function runBench(log: (line: string) => void = console.log): Promise<ResultRow[]> {
+export async function runSuite(log: (line: string) => void = console.log): Promise<string> {
   const settings = settingsFromEnvironment();
-  log(
-    `# typeorm-router bench (${settings.mode}: per operation, ${settings.warmupMs} ms warm-up ` +
-      `per side, then ${settings.measureMs / 1000} s of ~${settings.batchMs} ms batch pairs; ` +
-      `${settings.seedRows} seeded rows)`,
+  const startedAt = new Date();
+  const loadBefore = os.loadavg();
+  log(`# typeorm-router bench (${settings.mode})`);
+  const probe = await probePostgres(PG_URL);
+  const pgSkipped = probe.reachable
+    ? undefined
+    : `PostgreSQL scenarios skipped: the server at ${new URL(PG_URL).host} could not be used ` +
+      `(${probe.reason}). Start it or set PG_URL.`;
+  const databases = new TemporaryDatabases(PG_URL);
+  const stopListening = dropOnSignal(databases);
+  const sections: string[] = [];
+  try {
+    sections.push(
+      await section("(a) Routed vs plain TypeORM", log, async () => {
+        const result = await runRoutedVsPlain(
+          settings.routedVsPlain,
+          probe.reachable ? { databases, version: probe.version } : pgSkipped!,
+          log,
+        );
+        return routedVsPlainSection(result, settings.routedVsPlain);
+      }),
+    );
+    if (probe.reachable) sections.push(...(await postgresSections(settings, databases, log)));
+    else sections.push(`## (b), (c), (d)\n\n${pgSkipped}`);
+    sections.push(
+      await section("(e) Heap per open tenant", log, async () => {
+        const url = probe.reachable ? await databases.create("heap") : undefined;
+        try {
+          const rows = await runHeapPerTenant(
+            { from: settings.heapFrom, to: settings.heapTo, postgresUrl: url },
+            log,
+          );
+          return heapSection(rows);
+        } finally {
+          if (url) await databases.drop(url);
+        }
+      }),
+    );
+  } finally {
+    stopListening();
+    await databases.dropAll();
+  }
+  const loadAfter = os.loadavg();
+  const durationS = (Date.now() - startedAt.getTime()) / 1000;
+  const document = await formatMarkdown(
+    [
+      "# Benchmarks",
+      "",
+      `Written by \`npm run bench\` (${settings.mode} run) on ${startedAt.toISOString()}, ` +
+        `in ${Math.round(durationS)} s; every figure below comes from that one run.`,
+      "",
+      `- Machine: ${machineDescription()}`,
+      `- PostgreSQL: ${probe.reachable ? `${probe.version} at ${new URL(PG_URL).host}` : "not reachable"}`,
+      `- Load average (1 min) at start / end: ${loadBefore[0].toFixed(2)} / ${loadAfter[0].toFixed(2)} ` +
+        `(other processes share the machine; the ratios interleave or repeat their ` +
+        `measurements to limit that noise, the absolute figures do not)`,
+      "",
+      ...sections.flatMap((markdown) => [markdown, ""]),
+    ].join("\n"),
   );
-  const sqlite = await benchDriver(
-    {
-      driver: "SQLite :memory:",
-      plain: { type: "better-sqlite3", database: ":memory:" },
-      routed: { type: "better-sqlite3", database: ":memory:" },
-      control: { type: "better-sqlite3", database: ":memory:" },
-      target: undefined,
-    },
-    settings,
-    log,
-  );
-  const postgres = await benchPostgres(settings, log);
-  const results = "skipped" in postgres ? [sqlite] : [sqlite, postgres];
-  const rows = results.flatMap((result) => result.rows);
+  log("");
+  log(document);
+  if (settings.mode === "full") {
+    await writeFile(BENCHMARKS_FILE, document);
+    log(`Written to ${BENCHMARKS_FILE}`);
+  } else {
+    log("BENCH_QUICK=1: a smoke run, BENCHMARKS.md is left as it is.");
+  }
+  return document;
+}
 
-  log("");
-  log(resultsTable(rows));
-  log("");
-  if ("skipped" in postgres) log(postgres.skipped);
-  log(
-    "ratio = routed time per operation / plain time per operation in one round (a plain and " +
-      "a routed batch, their order alternating); the median over rounds, with its 95% " +
-      "confidence interval. The routed side runs each batch inside one withTenant(). " +
-      "PostgreSQL databases run with synchronous_commit=off on every side.",
-  );
-  log(
-    "Noise floor (A/A: the plain DataSource against a second plain DataSource on its own " +
-      "database, measured the same way):",
-  );
-  for (const result of results) log(`- ${controlLine(result.control)}`);
-  log(
-    "Both sides share one process, where the router's AsyncLocalStorage is enabled: on " +
-      "Node 20 its promise hooks slow every promise, the plain side's too, so that " +
-      "process-wide cost is not in the ratio.",
-  );
-  log(`Machine: ${machineDescription()}`);
-  return rows;
+// The repository's Prettier style (aligned tables), so that the file passes format:check.
+async function formatMarkdown(markdown: string): Promise<string> {
+  const prettier = await import("prettier");
+  const config = await prettier.resolveConfig(BENCHMARKS_FILE);
+  return prettier.format(markdown, { ...config, filepath: BENCHMARKS_FILE });
 }
 
 if (require.main === module) {
-  runBench().catch((error: unknown) => {
+  runSuite().catch((error: unknown) => {
     if (interruptedBy) return;
     console.error(error);
     process.exitCode = 1;

@@ -71,3 +71,40 @@ function targetCell(ratio: number, target: number | undefined): string {
 function formatRate(opsPerSecond: number): string {
   return Math.round(opsPerSecond).toLocaleString("en-US");
 }
+
+/** A Markdown table; `right` marks the columns to right-align. */
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  right: readonly boolean[] = [],
+): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+  const rule = header.map((_, index) => (right[index] ? "---:" : "---"));
+  return [line(header), line(rule), ...rows.map(line)].join("\n");
+}
+
+/** `text (met)` or `text (MISSED)`. */
+export function goalCell(met: boolean, text: string): string {
+  return `${text} ${met ? "(met)" : "(MISSED)"}`;
+}
+
+/** Milliseconds with two decimals below 10 ms, one below 100 ms, none above. */
+export function formatMs(ms: number): string {
+  const digits = ms < 10 ? 2 : ms < 100 ? 1 : 0;
+  return `${ms.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })} ms`;
+}
+
+/** Bytes in MB (10^6 bytes), one decimal. */
+export function formatMegabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** Bytes in KB (10^3 bytes), one decimal. */
+export function formatKilobytes(bytes: number): string {
+  return `${(bytes / 1e3).toFixed(1)} KB`;
+}
+
+/** A whole number with thousands separators. */
+export function formatCount(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}

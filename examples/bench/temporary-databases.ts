@@ -73,6 +73,21 @@ export class TemporaryDatabases {
   }
 
   /**
+   * Drops the database created here that `url` points at, disconnecting whoever still uses
+   * it (e.g. to free a large one before the next scenario).
+   *
+   * @throws Error when `url` names no database created here.
+   */
+  async drop(url: string): Promise<void> {
+    const name = decodeURIComponent(new URL(url).pathname.slice(1));
+    if (!this.#names.includes(name)) throw new Error(`${name} was not created here`);
+    await withClient(this.#adminUrl, (client) =>
+      client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+    );
+    this.#names.splice(this.#names.indexOf(name), 1);
+  }
+
+  /**
    * Drops every database created here, disconnecting whoever still uses it. A database that
    * could not be dropped stays recorded, so calling it again retries.
    *

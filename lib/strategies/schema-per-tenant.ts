@@ -78,6 +78,10 @@ export function schemaPerTenant(options: SchemaPerTenantOptions): TenantStrategy
         ...options.base,
         schema: schemaOf(tenant),
         driver: pool().driver,
+        // Never pg-native: TypeORM would swap the shared pool's `pg` for `pg.native`, whose
+        // pools are per DataSource (PostgresDriver.loadDependencies), and it would try to
+        // require("pg-native") on every tenant open, a failed module lookup each time.
+        nativeDriver: false,
         poolSize: maxConnections,
       };
     },

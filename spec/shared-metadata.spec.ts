@@ -1,0 +1,230 @@
+import {
+  Column,
+  Entity,
+  JoinTable,
+  ManyToMany,
+  ManyToOne,
+  OneToMany,
+  PrimaryGeneratedColumn,
+  type DataSource,
+  type DataSourceOptions,
+  type Relation,
+} from "typeorm";
+import {
+  External,
+  TenantRouter,
+  schemaPerTenant,
+  withTenant,
+  type TenantRouterOptions,
+} from "./setup/public-api";
+import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
+
+@External()
+@Entity()
+class Shelf {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar" })
+  label!: string;
+
+  @OneToMany(() => Volume, (volume) => volume.shelf)
+  volumes!: Volume[];
+}
+
+@External()
+@Entity()
+class Volume {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar" })
+  title!: string;
+
+  @ManyToOne(() => Shelf, (shelf) => shelf.volumes)
+  shelf!: Relation<Shelf>;
+
+  @ManyToMany(() => Topic)
+  @JoinTable()
+  topics!: Topic[];
+}
+
+@External()
+@Entity()
+class Topic {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar" })
+  name!: string;
+}
+
+// In `default`: aliases open once, so they keep building their own metadata.
+@Entity()
+class Catalog {
+  @PrimaryGeneratedColumn()
+  id!: number;
+}
+
+// Only for the lazy-relation case: its router lists it, the others ignore it.
+@External()
+@Entity()
+class LazyNote {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @ManyToOne(() => Shelf)
+  shelf!: Promise<Shelf>;
+}
+
+const ENTITIES = [Shelf, Volume, Topic];
+const TENANTS = ["a", "b"];
+
+const dataSourceOf = (router: TenantRouter, tenant: string): Promise<DataSource> =>
+  withTenant(tenant, () => router.dataSourceFor(Shelf));
+
+// Saves a shelf with a volume and topics in `tenant`, through the router, and reads it back
+// with every relation loaded.
+async function roundTrip(router: TenantRouter, tenant: string): Promise<Volume | null> {
+  return withTenant(tenant, async () => {
+    const topic = await router.getRepository(Topic).save({ name: `topic-${tenant}` });
+    const shelf = await router.getRepository(Shelf).save({ label: `shelf-${tenant}` });
+    await router.getRepository(Volume).save({ title: `volume-${tenant}`, shelf, topics: [topic] });
+    return router
+      .getRepository(Volume)
+      .findOne({ where: { title: `volume-${tenant}` }, relations: { shelf: true, topics: true } });
+  });
+}
+
+for (const driver of DRIVERS) {
+  describeDriver(driver, (fixture) => {
+    let db: DriverFixture;
+    const routers: TenantRouter[] = [];
+    const open = async (
+      tenantOptions: (tenant: string) => DataSourceOptions,
+      extra: { entities?: TenantRouterOptions["entities"]; testMode?: boolean } = {},
+    ) => {
+      const router = await TenantRouter.create({
+        entities: extra.entities ?? ENTITIES,
+        undiscoveredEntities: "ignore",
+        databases: { default: db.optionsFor("default") },
+        tenants: { list: TENANTS, options: tenantOptions },
+        testMode: extra.testMode,
+      });
+      routers.push(router);
+      return router;
+    };
+
+    beforeAll(async () => {
+      db = fixture();
+      await db.createDatabase("default");
+      for (const tenant of TENANTS) await db.createDatabase(`tenant_${tenant}`);
+    });
+
+    afterAll(async () => {
+      await Promise.all(routers.map((router) => router.close()));
+    });
+
+    it("gives every tenant DataSource the same entity metadata objects, owned by a DataSource that never connects", async () => {
+      const router = await open((tenant) => ({
+        ...db.optionsFor(`tenant_${tenant}`),
+        synchronize: true,
+      }));
+      const [a, b] = await Promise.all(TENANTS.map((tenant) => dataSourceOf(router, tenant)));
+      expect(a).not.toBe(b);
+      expect(a.entityMetadatas.length).toBe(4); // 3 entities and the volume_topics junction
+      a.entityMetadatas.forEach((metadata, index) =>
+        expect(b.entityMetadatas[index]).toBe(metadata),
+      );
+      expect(a.getMetadata(Volume)).toBe(b.getMetadata(Volume));
+      const owner = a.getMetadata(Volume).dataSource;
+      expect(owner).not.toBe(a);
+      expect(owner).not.toBe(b);
+      expect(owner.isInitialized).toBe(false);
+    });
+
+    it("keeps each tenant's rows, relations and junction rows in its own database", async () => {
+      const router = await open((tenant) => ({
+        ...db.optionsFor(`tenant_${tenant}`),
+        synchronize: true,
+      }));
+      for (const tenant of TENANTS) {
+        const volume = await roundTrip(router, tenant);
+        expect(volume?.shelf.label).toBe(`shelf-${tenant}`);
+        expect(volume?.topics.map((topic) => topic.name)).toEqual([`topic-${tenant}`]);
+      }
+      for (const tenant of TENANTS) {
+        const options = db.optionsFor(`tenant_${tenant}`);
+        const titles = await db.rows<{ title: string }>(options, "SELECT title FROM volume");
+        expect(titles.map((row) => row.title)).toEqual([`volume-${tenant}`]);
+        const links = await db.rows<{ n: number | string }>(
+          options,
+          "SELECT COUNT(*) AS n FROM volume_topics_topic",
+        );
+        expect(Number(links[0].n)).toBe(1);
+      }
+      const defaultTables = await db.tables(db.optionsFor("default"));
+      expect(defaultTables).not.toContain("volume");
+    });
+
+    it("builds metadata per DataSource when an option that shapes metadata differs per tenant", async () => {
+      const router = await open((tenant) => ({
+        ...db.optionsFor(`tenant_${tenant}`),
+        entityPrefix: tenant === "a" ? "" : "b_",
+      }));
+      const [a, b] = await Promise.all(TENANTS.map((tenant) => dataSourceOf(router, tenant)));
+      expect(a.getMetadata(Shelf)).not.toBe(b.getMetadata(Shelf));
+      expect(a.getMetadata(Shelf).tableName).toBe("shelf");
+      expect(b.getMetadata(Shelf).tableName).toBe("b_shelf");
+      expect(a.getMetadata(Shelf).dataSource).toBe(a);
+    });
+
+    it("builds metadata per DataSource when an entity has lazy relations", async () => {
+      const router = await open((tenant) => db.optionsFor(`tenant_${tenant}`), {
+        entities: [...ENTITIES, LazyNote],
+      });
+      const [a, b] = await Promise.all(TENANTS.map((tenant) => dataSourceOf(router, tenant)));
+      expect(a.getMetadata(LazyNote)).not.toBe(b.getMetadata(LazyNote));
+      // Lazy loads go through the DataSource that built the metadata: the tenant's own.
+      expect(a.getMetadata(LazyNote).dataSource).toBe(a);
+    });
+
+    it("keeps an alias DataSource on metadata of its own", async () => {
+      const router = await open((tenant) => db.optionsFor(`tenant_${tenant}`), {
+        entities: [...ENTITIES, Catalog],
+      });
+      const alias = await router.dataSourceFor(Catalog);
+      expect(alias.getMetadata(Catalog).dataSource).toBe(alias);
+      const tenant = await dataSourceOf(router, "a");
+      expect(tenant.getMetadata(Shelf).dataSource).not.toBe(tenant);
+    });
+
+    it("builds metadata per test database in test mode", async () => {
+      const router = await open((tenant) => db.optionsFor(`tenant_${tenant}`), {
+        testMode: true,
+      });
+      const [a, b] = await Promise.all(TENANTS.map((tenant) => dataSourceOf(router, tenant)));
+      expect(a.getMetadata(Volume)).not.toBe(b.getMetadata(Volume));
+    });
+
+    if (driver.name === "postgres") {
+      it("builds metadata per schema with schema-per-tenant, each qualified with its own schema", async () => {
+        const url = (db.optionsFor("default") as { url: string }).url;
+        const router = await TenantRouter.create({
+          entities: ENTITIES,
+          undiscoveredEntities: "ignore",
+          databases: { default: { type: "postgres", url } },
+          tenants: {
+            list: TENANTS,
+            strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections: 2 }),
+          },
+        });
+        routers.push(router);
+        const [a, b] = await Promise.all(TENANTS.map((tenant) => dataSourceOf(router, tenant)));
+        expect(a.getMetadata(Volume)).not.toBe(b.getMetadata(Volume));
+        expect(a.getMetadata(Volume).tablePath).toBe("tenant_a.volume");
+        expect(b.getMetadata(Volume).tablePath).toBe("tenant_b.volume");
+      });
+    }
+  });
+}
