@@ -51,7 +51,9 @@ export async function createTenantSchemas(
         return [
           `CREATE SCHEMA ${schema};`,
           `CREATE TABLE ${schema}."bench_item" (id integer PRIMARY KEY, tenant varchar(64) NOT NULL, value integer NOT NULL);`,
-          `INSERT INTO ${schema}."bench_item" (id, tenant, value) VALUES ${values};`,
+          ...(rows > 0
+            ? [`INSERT INTO ${schema}."bench_item" (id, tenant, value) VALUES ${values};`]
+            : []),
         ];
       });
       await client.query(statements.join("\n"));

@@ -1,0 +1,121 @@
+import { randomBytes } from "node:crypto";
+import { Client } from "pg";
+import { TenantRouter, schemaPerTenant, withTenant } from "./setup/public-api";
+import { BenchItem } from "../examples/bench/bench-item.entity";
+import { benchSchemaOf, createTenantSchemas } from "../examples/bench/tenant-schemas";
+import { DRIVERS, PG_URL, databaseUrl, describeDriver } from "./setup/drivers";
+
+// Issue 5's must-show at full size: 10,000 tenant schemas, a workload that writes to every
+// one of them through a 20-connection cap, the cap sampled from pg_stat_activity while it
+// runs, and every row checked to be in its own schema.
+const TENANTS = 10_000;
+const CAP = 20;
+
+async function onServer<T>(url: string, sql: string): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+for (const driver of DRIVERS.filter((d) => d.name === "postgres")) {
+  describeDriver(driver, () => {
+    const database = `tr_tenk_${randomBytes(4).toString("hex")}`;
+    const url = databaseUrl(database);
+    let tenants: string[];
+    let router: TenantRouter | undefined;
+
+    beforeAll(async () => {
+      await onServer(PG_URL, `CREATE DATABASE "${database}"`);
+      tenants = await createTenantSchemas(url, {
+        count: TENANTS,
+        withTable: true,
+        rowsPerTenant: 0,
+      });
+    }, 180_000);
+
+    afterAll(async () => {
+      await router?.close();
+      await onServer(PG_URL, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    }, 120_000);
+
+    it("writes to all 10,000 schemas without ever exceeding the connection cap, each row in its own schema", async () => {
+      router = await TenantRouter.create({
+        entities: [BenchItem],
+        databases: { default: { type: "postgres", url } },
+        tenants: {
+          list: tenants,
+          strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections: CAP }),
+        },
+        pool: { maxOpenTenants: 500, idleTimeoutMs: 0 },
+      });
+      let peak = 0;
+      let samples = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        const client = new Client({ connectionString: PG_URL });
+        await client.connect();
+        try {
+          while (sampling) {
+            const { rows } = await client.query<{ n: string }>(
+              "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1",
+              [database],
+            );
+            peak = Math.max(peak, Number(rows[0].n));
+            samples++;
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        } finally {
+          await client.end();
+        }
+      })();
+      let next = 0;
+      const worker = async () => {
+        while (next < tenants.length) {
+          const tenant = tenants[next++];
+          await withTenant(tenant, () =>
+            router!.getRepository(BenchItem).insert({ id: 1, tenant, value: next }),
+          );
+        }
+      };
+      try {
+        await Promise.all(Array.from({ length: 2 * CAP }, worker));
+      } finally {
+        sampling = false;
+        await sampler;
+      }
+      expect(samples).toBeGreaterThan(10);
+      expect(peak).toBeGreaterThan(0);
+      expect(peak).toBeLessThanOrEqual(CAP);
+      expect(router.poolStats().openTenants).toBeLessThanOrEqual(500);
+
+      // Read every schema back directly: exactly one row, naming its own tenant.
+      const misplaced: string[] = [];
+      for (let start = 0; start < tenants.length; start += 1000) {
+        const selects = tenants
+          .slice(start, start + 1000)
+          .map(
+            (tenant) =>
+              `SELECT '${tenant}' AS owner, tenant, count(*) OVER () AS n FROM "${benchSchemaOf(tenant)}".bench_item`,
+          );
+        const rows = await onServer<{ owner: string; tenant: string; n: string }>(
+          url,
+          selects.join(" UNION ALL "),
+        );
+        expect(rows).toHaveLength(Math.min(1000, tenants.length - start));
+        for (const row of rows)
+          if (row.owner !== row.tenant || row.n !== "1") misplaced.push(row.owner);
+      }
+      expect(misplaced).toEqual([]);
+      expect(
+        await onServer(
+          url,
+          "SELECT 1 FROM information_schema.tables WHERE table_schema = 'public'",
+        ),
+      ).toEqual([]);
+    }, 600_000);
+  });
+}
