@@ -241,4 +241,73 @@ describeServer("schema per tenant through PgBouncer (transaction mode)", PGBOUNC
     // The poisoned server connection stays in PgBouncer's pool: afterAll drops the database
     // (WITH FORCE), which closes it.
   });
+
+  it("migrates schemas through PgBouncer again and again without leaving a migration lock held", async () => {
+    const url = databaseUrl(database, PGBOUNCER_URL);
+    const routerWith = (migrations: (new () => MigrationInterface)[]) =>
+      TenantRouter.create({
+        entities: [Note],
+        databases: { default: { type: "postgres", url } },
+        tenants: {
+          list: () => list,
+          strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections: 2 }),
+        },
+        migrations: { tenant: migrations },
+      });
+    const advisoryLocks = () =>
+      direct<{ n: string }>(
+        PG_URL,
+        `SELECT count(*) AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+         WHERE l.locktype = 'advisory' AND d.datname = '${database}'`,
+      );
+    const second = await routerWith([CreateNotes1700000000001, AddNoteLabel1700000000002]);
+    try {
+      const report = await second.migrate({ concurrency: 4 });
+      expect(
+        report.results.filter((r) => r.database.kind === "tenant").map((r) => r.outcome),
+      ).toEqual(TENANTS.map(() => "migrated"));
+    } finally {
+      await second.close();
+    }
+    // Transaction-scoped locks end with their transactions: none may outlive the run.
+    expect(await advisoryLocks()).toEqual([{ n: "0" }]);
+    const third = await routerWith([
+      CreateNotes1700000000001,
+      AddNoteLabel1700000000002,
+      IndexNoteLabel1700000000003,
+    ]);
+    try {
+      const report = await third.migrate({ concurrency: 4, lockTimeoutMs: 2000 });
+      expect(report.ok).toBe(true);
+      expect(
+        report.results.filter((r) => r.database.kind === "tenant").map((r) => r.outcome),
+      ).toEqual(TENANTS.map(() => "migrated"));
+    } finally {
+      await third.close();
+    }
+    expect(await advisoryLocks()).toEqual([{ n: "0" }]);
+    const indexed = await direct<{ n: string }>(
+      databaseUrl(database, PG_URL),
+      "SELECT count(*) AS n FROM pg_indexes WHERE indexname = 'note_label_idx'",
+    );
+    expect(indexed).toEqual([{ n: String(TENANTS.length) }]);
+  });
 });
+
+class AddNoteLabel1700000000002 implements MigrationInterface {
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("ALTER TABLE note ADD COLUMN label varchar");
+  }
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("ALTER TABLE note DROP COLUMN label");
+  }
+}
+
+class IndexNoteLabel1700000000003 implements MigrationInterface {
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('CREATE INDEX "note_label_idx" ON note (label)');
+  }
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP INDEX "note_label_idx"');
+  }
+}

@@ -3,6 +3,7 @@ import type { DatabaseTarget } from "../database-target";
 import { MigrationFailedError, MigrationLockedError, RoutingError } from "../errors";
 import { dialectFor } from "../strategies/dialect";
 import { instrumentQueryRunner } from "./instrumented-query-runner";
+import { acquireMigrationMutex } from "./migration-mutex";
 import type { Migration } from "./migration-set";
 import type { MigrationTable } from "./migration-table";
 import {
@@ -68,7 +69,11 @@ interface GroupState {
   readonly pending: readonly Migration[];
 }
 
-/** Applies the pending migrations of one database under its migration lock. */
+/**
+ * Applies the pending migrations of one database. Every transaction takes the database's
+ * migration lock and re-reads what is applied under it, so two migrators (in any processes)
+ * apply each migration exactly once.
+ */
 export async function migrateDatabase(
   work: DatabaseWork,
   mode: MigrateMode,
@@ -78,9 +83,8 @@ export async function migrateDatabase(
   const sql: string[] = [];
   let pending: readonly Migration[] = [];
   try {
-    return await withLockedRunner(work, async (plain) => {
-      const states = await readStates(plain, work.groups);
-      pending = states.flatMap((state) => state.pending).sort(byTimestamp);
+    return await withRunner(work, async (plain) => {
+      pending = pendingOf(await readStates(plain, work.groups));
       if (pending.length === 0) return result(work, "up-to-date", startedAt, [], []);
       let current: Migration | undefined;
       const queryRunner = instrumentQueryRunner(plain, {
@@ -107,56 +111,58 @@ export async function migrateDatabase(
             'Run migrate with transaction: "each".',
           );
         }
-        const failing = () => current ?? pending[0];
-        await inTransaction(
+        let ran: Migration[] = [];
+        await inLockedTransaction(
           queryRunner,
           work,
-          failing,
+          () => current ?? pending[0],
           "Nothing was changed on this database.",
           async () => {
-            for (const migration of pending) await runOne(migration);
+            ran = pendingOf(await readStates(queryRunner, work.groups));
+            for (const migration of ran) await runOne(migration);
             if (mode.dryRun) throw DRY_RUN;
           },
         ).catch((error: unknown) => {
           if (error !== DRY_RUN) throw error;
         });
-        if (mode.dryRun) return result(work, "dry-run", startedAt, [], pending, sql);
-        applied.push(...pending);
+        if (mode.dryRun) return result(work, "dry-run", startedAt, [], ran, sql);
+        applied.push(...ran);
       } else {
         for (const migration of pending) {
           const rolledBack =
             applied.length === 0
               ? "It was rolled back; nothing was changed on this database."
               : `It was rolled back; the ${applied.length} migration(s) before it stay applied.`;
+          let ran = false;
+          // Another migrator may have applied it since the plan was read: skip it then.
+          const runIfPending = async (run: () => Promise<void>) => {
+            if (await isApplied(queryRunner, tableOf(migration), migration)) return;
+            await run();
+            ran = true;
+          };
           if (migration.instance.transaction === false) {
-            if (work.scope) {
-              throw MigrationFailedError.invalid(
-                `Migration "${migration.name}" sets transaction = false, but ${work.target.description} is a schema reached through SET LOCAL search_path, which needs a transaction`,
-                work.target.description,
-                "Remove transaction = false, or qualify every table name in it with the schema.",
-              );
-            }
-            await runOne(migration).catch((cause: unknown) => {
-              throw wrapFailure(
-                migration,
-                work,
-                "It ran outside a transaction (transaction = false), so it may be partly applied.",
-                cause,
-              );
-            });
+            await runOutsideTransaction(
+              queryRunner,
+              work,
+              migration,
+              tableOf(migration),
+              runIfPending,
+              () => migration.instance.up(queryRunner),
+            );
           } else {
-            await inTransaction(
+            await inLockedTransaction(
               queryRunner,
               work,
               () => migration,
               rolledBack,
-              () => runOne(migration),
+              () => runIfPending(() => runOne(migration)),
             );
           }
-          applied.push(migration);
+          if (ran) applied.push(migration);
         }
       }
-      return result(work, "migrated", startedAt, applied, []);
+      const outcome = applied.length > 0 ? "migrated" : "up-to-date";
+      return result(work, outcome, startedAt, applied, []);
     });
   } catch (error) {
     const remaining = pending.filter((m) => !applied.includes(m));
@@ -175,7 +181,7 @@ export async function revertDatabase(
   const startedAt = Date.now();
   const reverted: Migration[] = [];
   try {
-    return await withLockedRunner(work, async (plain) => {
+    return await withRunner(work, async (plain) => {
       const states = await readStates(plain, work.groups);
       const known = work.groups.flatMap((g) => g.migrations);
       const appliedNames = new Set(states.flatMap((state) => [...state.applied]));
@@ -217,21 +223,24 @@ export async function revertDatabase(
           reverted.length === 0
             ? "Its revert was rolled back; nothing was changed."
             : `Its revert was rolled back; the ${reverted.length} revert(s) before it stay.`;
-        await inTransaction(
+        const table = work.groups.find((g) => g.group === migration.group)!.table;
+        let ran = false;
+        await inLockedTransaction(
           queryRunner,
           work,
           () => migration,
           rolledBack,
           async () => {
+            // Another migrator may have reverted it meanwhile.
+            if (!(await isApplied(queryRunner, table, migration))) return;
             current = migration;
             await migration.instance.down(queryRunner);
-            await work.groups
-              .find((g) => g.group === migration.group)!
-              .table.forget(queryRunner, migration.name);
+            await table.forget(queryRunner, migration.name);
             current = undefined;
+            ran = true;
           },
         );
-        reverted.push(migration);
+        if (ran) reverted.push(migration);
       }
       return result(work, "reverted", startedAt, reverted, []);
     });
@@ -271,26 +280,24 @@ export async function readStatus(work: DatabaseWork): Promise<DatabaseStatus> {
 // Thrown inside the dry-run transaction to roll it back after recording.
 const DRY_RUN = Symbol("dry run");
 
-async function withLockedRunner<T>(
+// A connected query runner for the database, held while no other migrator of this process
+// works on it. Locks across processes are taken per transaction (inLockedTransaction).
+async function withRunner<T>(
   work: DatabaseWork,
   fn: (queryRunner: QueryRunner) => Promise<T>,
 ): Promise<T> {
+  const release = await acquireMigrationMutex(
+    `${String((work.dataSource.options as { url?: string }).url ?? work.dataSource.options.database)}|${work.target.key}`,
+    work.lockTimeoutMs,
+  );
+  if (!release) throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs);
   const queryRunner = work.dataSource.createQueryRunner();
   try {
     await queryRunner.connect();
-    const unlock = await dialectFor(work.dataSource).lockMigrations(
-      queryRunner,
-      work.lockScope,
-      work.lockTimeoutMs,
-    );
-    if (!unlock) throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs);
-    try {
-      return await fn(queryRunner);
-    } finally {
-      await unlock();
-    }
+    return await fn(queryRunner);
   } finally {
     await queryRunner.release();
+    release();
   }
 }
 
@@ -306,8 +313,9 @@ async function readStates(
   return states;
 }
 
-// Explicit rollback in finally-style code: `await using` would commit on a throw.
-async function inTransaction(
+// One transaction holding the migration lock. Explicit rollback: `await using` would commit
+// on a throw.
+async function inLockedTransaction(
   queryRunner: QueryRunner,
   work: DatabaseWork,
   failing: () => Migration,
@@ -317,6 +325,7 @@ async function inTransaction(
   await queryRunner.startTransaction();
   try {
     await work.scope?.(queryRunner);
+    await lock(queryRunner, work);
     await fn();
     await queryRunner.commitTransaction();
   } catch (error) {
@@ -324,6 +333,73 @@ async function inTransaction(
     if (error === DRY_RUN) throw error;
     throw wrapFailure(failing(), work, rolledBack, error);
   }
+}
+
+// A migration with transaction = false (e.g. CREATE INDEX CONCURRENTLY) cannot hold a
+// transaction-scoped lock while it runs. It is claimed instead: recorded as applied, under
+// the lock, in a transaction of its own, so other migrators skip it; then it runs; if it
+// fails the claim is withdrawn.
+async function runOutsideTransaction(
+  queryRunner: QueryRunner,
+  work: DatabaseWork,
+  migration: Migration,
+  table: MigrationTable,
+  runIfPending: (run: () => Promise<void>) => Promise<void>,
+  up: () => Promise<unknown>,
+): Promise<void> {
+  if (work.scope) {
+    throw MigrationFailedError.invalid(
+      `Migration "${migration.name}" sets transaction = false, but ${work.target.description} is a schema reached through SET LOCAL search_path, which needs a transaction`,
+      work.target.description,
+      "Remove transaction = false, or qualify every table name in it with the schema.",
+    );
+  }
+  let claimed = false;
+  await inLockedTransaction(
+    queryRunner,
+    work,
+    () => migration,
+    "Nothing was changed.",
+    () =>
+      runIfPending(async () => {
+        await table.ensure(queryRunner);
+        await table.record(queryRunner, migration);
+        claimed = true;
+      }),
+  );
+  if (!claimed) return;
+  try {
+    await up();
+  } catch (cause) {
+    await table.forget(queryRunner, migration.name).catch(() => undefined);
+    throw wrapFailure(
+      migration,
+      work,
+      "It ran outside a transaction (transaction = false), so it may be partly applied.",
+      cause,
+    );
+  }
+}
+
+async function lock(queryRunner: QueryRunner, work: DatabaseWork): Promise<void> {
+  const locked = await dialectFor(work.dataSource).lockMigrations(
+    queryRunner,
+    work.lockScope,
+    work.lockTimeoutMs,
+  );
+  if (!locked) throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs);
+}
+
+async function isApplied(
+  queryRunner: QueryRunner,
+  table: MigrationTable,
+  migration: Migration,
+): Promise<boolean> {
+  return (await table.applied(queryRunner)).some((row) => row.name === migration.name);
+}
+
+function pendingOf(states: readonly GroupState[]): Migration[] {
+  return states.flatMap((state) => state.pending).sort(byTimestamp);
 }
 
 function wrapFailure(

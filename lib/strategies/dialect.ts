@@ -4,9 +4,6 @@ import type { SchemaSnapshot } from "../testing/schema-snapshot";
 import { postgresDialect } from "./postgres-dialect";
 import { sqliteDialect } from "./sqlite-dialect";
 
-/** Releases a lock taken by {@link Dialect.lockMigrations}. */
-export type Unlock = () => Promise<void>;
-
 /** A throwaway database made by {@link Dialect.createScratchDatabase}. */
 export interface ScratchDatabase {
   /** Options that connect to the scratch database (the given options, renamed). */
@@ -23,14 +20,13 @@ export interface Dialect {
   /** The TypeORM driver types this dialect serves. */
   readonly types: readonly string[];
   /**
-   * Makes sure only one migrator works on the database (or schema) `scope` at a time.
-   * Resolves with the unlock function, or `undefined` when `timeoutMs` passed first.
+   * Called inside an open transaction: makes sure no other migrator, in any process, works on
+   * the database (or schema) `scope` until that transaction ends. The lock is
+   * transaction-scoped, so it is released by the commit or rollback on the very connection
+   * that took it (safe behind PgBouncer in transaction mode). Resolves `false` when
+   * `timeoutMs` passed first.
    */
-  lockMigrations(
-    queryRunner: QueryRunner,
-    scope: string,
-    timeoutMs: number,
-  ): Promise<Unlock | undefined>;
+  lockMigrations(queryRunner: QueryRunner, scope: string, timeoutMs: number): Promise<boolean>;
   /** Creates the (empty) database `options` points at; fails if it exists. */
   createDatabase(options: DataSourceOptions): Promise<void>;
   /** Drops the database `options` points at, if it exists. */

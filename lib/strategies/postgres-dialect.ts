@@ -3,14 +3,15 @@ import { DataSource, type DataSourceOptions, type QueryRunner } from "typeorm";
 import type { PostgresDataSourceOptions } from "typeorm/driver/postgres/PostgresDataSourceOptions";
 import { sleep } from "../sleep";
 import { introspectPostgres } from "./postgres-introspection";
-import type { Dialect, ScratchDatabase, Unlock } from "./dialect";
+import type { Dialect, ScratchDatabase } from "./dialect";
 
-// Advisory locks are scoped to the current database; the key adds the scope (the schema in
-// schema-per-tenant setups) so that two schemas of one database migrate independently.
-const LOCK_SQL = "SELECT pg_try_advisory_lock(hashtext($1)) AS locked";
-const UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext($1))";
+// A transaction-scoped advisory lock: released by the commit or rollback, on the connection
+// that took it, even behind PgBouncer in transaction mode. Advisory locks are scoped to the
+// current database; the key adds the scope (the schema in schema-per-tenant setups) so that
+// two schemas of one database migrate independently.
+const LOCK_SQL = "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked";
 
-/** PostgreSQL: session-level advisory locks, polled until the timeout. */
+/** PostgreSQL: transaction-scoped advisory locks, polled until the timeout. */
 export const postgresDialect: Dialect = {
   types: ["postgres"],
   introspect: introspectPostgres,
@@ -18,17 +19,13 @@ export const postgresDialect: Dialect = {
     queryRunner: QueryRunner,
     scope: string,
     timeoutMs: number,
-  ): Promise<Unlock | undefined> {
+  ): Promise<boolean> {
     const key = `typeorm-router:migrate:${scope}`;
     const deadline = Date.now() + timeoutMs;
     for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
       const [row] = (await queryRunner.query(LOCK_SQL, [key])) as { locked: boolean }[];
-      if (row.locked) {
-        return async () => {
-          await queryRunner.query(UNLOCK_SQL, [key]);
-        };
-      }
-      if (Date.now() >= deadline) return undefined;
+      if (row.locked) return true;
+      if (Date.now() >= deadline) return false;
       await sleep(Math.min(wait, Math.max(deadline - Date.now(), 1)));
     }
   },

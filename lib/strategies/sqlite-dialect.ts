@@ -1,43 +1,19 @@
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { DataSourceOptions, QueryRunner } from "typeorm";
-import type { Dialect, ScratchDatabase, Unlock } from "./dialect";
+import type { DataSourceOptions } from "typeorm";
+import type { Dialect, ScratchDatabase } from "./dialect";
 import { introspectSqlite } from "./sqlite-introspection";
 
-// SQLite serializes writers itself; this lock keeps two migrators of one process from
-// interleaving on the same file (across processes SQLite's own file lock applies).
-const held = new Map<string, Promise<void>>();
-
-/** SQLite (better-sqlite3): an in-process lock per database file. */
+/** SQLite (better-sqlite3). */
 export const sqliteDialect: Dialect = {
   types: ["better-sqlite3"],
   introspect: introspectSqlite,
-  async lockMigrations(
-    queryRunner: QueryRunner,
-    scope: string,
-    timeoutMs: number,
-  ): Promise<Unlock | undefined> {
-    const key = `${String(queryRunner.connection.options.database)}:${scope}`;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const current = held.get(key);
-      if (!current) break;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return undefined;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        current,
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, remaining))),
-      ]);
-      clearTimeout(timer);
-    }
-    let release!: () => void;
-    held.set(key, new Promise<void>((resolve) => (release = resolve)));
-    return async () => {
-      held.delete(key);
-      release();
-    };
+  // SQLite serializes writers itself: a second process's write waits for this transaction
+  // (and fails rather than duplicate work if its view is stale). In-process migrators are
+  // serialized by the migrator's mutex.
+  async lockMigrations(): Promise<boolean> {
+    return true;
   },
   // The file is created when the DataSource first opens it.
   async createDatabase(): Promise<void> {},
