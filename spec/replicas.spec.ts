@@ -2,12 +2,11 @@ import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
 import { TenantRouter, withPrimary, withTenant } from "./setup/public-api";
+import { PG_PRIMARY_URL, PG_REPLICA_URL, databaseUrl, describeServer } from "./setup/drivers";
 
 // A real streaming replica: `bash .ci/pg-replica.sh` runs a primary on 5433 and a replica of
 // it (pg_basebackup) on 5434. The spec proves where each query ran from the servers' own
 // pg_stat_statements, and makes replication lag visible by pausing WAL replay.
-const PRIMARY_URL = process.env.PG_PRIMARY_URL ?? "postgres://postgres@127.0.0.1:5433";
-const REPLICA_URL = process.env.PG_REPLICA_URL ?? "postgres://postgres@127.0.0.1:5434";
 
 @Entity({ name: "replica_probe" })
 class Probe {
@@ -24,7 +23,7 @@ async function sql<T>(
   text: string,
   parameters: unknown[] = [],
 ): Promise<T[]> {
-  const client = new Client({ connectionString: `${server}/${database}` });
+  const client = new Client({ connectionString: databaseUrl(database, server) });
   await client.connect();
   try {
     return (await client.query(text, parameters)).rows as T[];
@@ -33,23 +32,14 @@ async function sql<T>(
   }
 }
 
-async function serversAnswer(): Promise<boolean> {
-  try {
-    const [row] = await sql<{ replica: boolean }>(
-      REPLICA_URL,
-      "postgres",
-      "SELECT pg_is_in_recovery() AS replica",
-    );
-    await sql(PRIMARY_URL, "postgres", "SELECT 1");
-    return row.replica;
-  } catch {
-    return false;
-  }
-}
+const PRIMARY_URL = PG_PRIMARY_URL;
+const REPLICA_URL = PG_REPLICA_URL;
 
-describe("read replicas on a real streaming replica", () => {
+const suite = "read replicas on a real streaming replica";
+describeServer(suite, PG_PRIMARY_URL, () => describeServer(suite, PG_REPLICA_URL, replicaSuite));
+
+function replicaSuite(): void {
   const database = `tr_replica_${randomBytes(4).toString("hex")}`;
-  let available = false;
   const routers: TenantRouter[] = [];
 
   // SELECT/INSERT calls on replica_probe in our database, as each server counted them.
@@ -85,14 +75,14 @@ describe("read replicas on a real streaming replica", () => {
       entities: [Probe],
       databases: {
         default: {
-          primary: { type: "postgres", url: `${PRIMARY_URL}/${database}`, synchronize: true },
-          replicas: [{ type: "postgres", url: `${REPLICA_URL}/${database}` }],
+          primary: { type: "postgres", url: databaseUrl(database, PRIMARY_URL), synchronize: true },
+          replicas: [{ type: "postgres", url: databaseUrl(database, REPLICA_URL) }],
           stickyMs,
         },
       },
       tenants: {
         list: ["a", "b"],
-        options: () => ({ type: "postgres", url: `${PRIMARY_URL}/${database}` }),
+        options: () => ({ type: "postgres", url: databaseUrl(database, PRIMARY_URL) }),
       },
     });
     routers.push(router);
@@ -100,18 +90,13 @@ describe("read replicas on a real streaming replica", () => {
   };
 
   beforeAll(async () => {
-    available = await serversAnswer();
-    if (!available) {
-      if (process.env.REQUIRE_PG === "1") {
-        throw new Error(
-          `REQUIRE_PG=1 but no primary/replica pair answers at ${PRIMARY_URL} / ${REPLICA_URL}. Run bash .ci/pg-replica.sh.`,
-        );
-      }
-      console.warn(
-        "Skipping the read replica suite: run bash .ci/pg-replica.sh to start the primary and replica.",
-      );
-      return;
-    }
+    const [{ replica }] = await sql<{ replica: boolean }>(
+      REPLICA_URL,
+      "postgres",
+      "SELECT pg_is_in_recovery() AS replica",
+    );
+    if (!replica)
+      throw new Error(`${REPLICA_URL} answers but is not a replica: run bash .ci/pg-replica.sh.`);
     await sql(PRIMARY_URL, "postgres", `CREATE DATABASE "${database}"`);
     // The replica replays CREATE DATABASE: wait until it can be reached there.
     const deadline = Date.now() + 15_000;
@@ -134,19 +119,15 @@ describe("read replicas on a real streaming replica", () => {
   });
 
   afterEach(async () => {
-    if (available) await sql(REPLICA_URL, "postgres", "SELECT pg_wal_replay_resume()");
+    await sql(REPLICA_URL, "postgres", "SELECT pg_wal_replay_resume()");
     await Promise.all(routers.splice(0).map((router) => router.close()));
   });
 
   afterAll(async () => {
-    if (available)
-      await sql(PRIMARY_URL, "postgres", `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await sql(PRIMARY_URL, "postgres", `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
   });
 
-  const it_ = (name: string, fn: () => Promise<void>) =>
-    it(name, async () => (available ? fn() : undefined));
-
-  it_("sends reads to the replica and writes to the primary", async () => {
+  it("sends reads to the replica and writes to the primary", async () => {
     const router = await create(0);
     await router.getRepository(Probe).save({ label: "written" });
     await waitForReplica("written");
@@ -161,32 +142,29 @@ describe("read replicas on a real streaming replica", () => {
     expect(after.replicaInserts).toBe(0);
   });
 
-  it_(
-    "reads a context's own write from the primary inside the sticky window, while the replica lags",
-    async () => {
-      const router = await create(2000);
-      await sql(REPLICA_URL, "postgres", "SELECT pg_wal_replay_pause()");
-      const before = await counts();
-      const seenByWriter = await withTenant("a", async () => {
-        await router.getRepository(Probe).save({ label: "fresh" });
-        return router.getRepository(Probe).countBy({ label: "fresh" });
-      });
-      // Another request, which did not write, reads the (lagging) replica.
-      const seenByOther = await withTenant("b", () =>
-        router.getRepository(Probe).countBy({ label: "fresh" }),
-      );
-      const after = await counts();
-      expect(seenByWriter).toBe(1); // read-your-writes
-      expect(seenByOther).toBe(0); // the replica has not replayed the write yet
-      expect(after.primarySelects - before.primarySelects).toBe(1);
-      expect(after.replicaSelects - before.replicaSelects).toBe(1);
-      expect(await onReplica("fresh")).toBe(false);
-      await sql(REPLICA_URL, "postgres", "SELECT pg_wal_replay_resume()");
-      await waitForReplica("fresh");
-    },
-  );
+  it("reads a context's own write from the primary inside the sticky window, while the replica lags", async () => {
+    const router = await create(2000);
+    await sql(REPLICA_URL, "postgres", "SELECT pg_wal_replay_pause()");
+    const before = await counts();
+    const seenByWriter = await withTenant("a", async () => {
+      await router.getRepository(Probe).save({ label: "fresh" });
+      return router.getRepository(Probe).countBy({ label: "fresh" });
+    });
+    // Another request, which did not write, reads the (lagging) replica.
+    const seenByOther = await withTenant("b", () =>
+      router.getRepository(Probe).countBy({ label: "fresh" }),
+    );
+    const after = await counts();
+    expect(seenByWriter).toBe(1); // read-your-writes
+    expect(seenByOther).toBe(0); // the replica has not replayed the write yet
+    expect(after.primarySelects - before.primarySelects).toBe(1);
+    expect(after.replicaSelects - before.replicaSelects).toBe(1);
+    expect(await onReplica("fresh")).toBe(false);
+    await sql(REPLICA_URL, "postgres", "SELECT pg_wal_replay_resume()");
+    await waitForReplica("fresh");
+  });
 
-  it_("returns to the replica once the sticky window has passed", async () => {
+  it("returns to the replica once the sticky window has passed", async () => {
     const router = await create(150);
     await withTenant("a", async () => {
       await router.getRepository(Probe).save({ label: "window" });
@@ -200,7 +178,7 @@ describe("read replicas on a real streaming replica", () => {
     });
   });
 
-  it_("forces the primary with withPrimary and inside transactions", async () => {
+  it("forces the primary with withPrimary and inside transactions", async () => {
     const router = await create(0);
     await router.getRepository(Probe).save({ label: "forced" });
     await waitForReplica("forced");
@@ -216,7 +194,7 @@ describe("read replicas on a real streaming replica", () => {
     expect(after.replicaSelects - before.replicaSelects).toBe(0);
   });
 
-  it_("never migrates or verifies a replica", async () => {
+  it("never migrates or verifies a replica", async () => {
     const router = await create(0);
     const report = await router.migrate();
     expect(report.results.map((r) => `${r.database.kind}:${r.database.name}`)).toEqual([
@@ -226,4 +204,4 @@ describe("read replicas on a real streaming replica", () => {
     ]);
     expect(router.poolStats().keys.filter((key) => key.includes("#replica"))).toEqual([]);
   });
-});
+}

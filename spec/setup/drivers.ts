@@ -25,10 +25,24 @@ export const PG_SECOND_URL =
 export const PGBOUNCER_URL =
   process.env.PGBOUNCER_URL ?? "postgres://postgres@127.0.0.1:6432/postgres";
 
+/** A primary with a streaming replica (`.ci/pg-replica.sh`), for the read replica suite. */
+export const PG_PRIMARY_URL =
+  process.env.PG_PRIMARY_URL ?? "postgres://postgres@127.0.0.1:5433/postgres";
+/** The streaming replica of {@link PG_PRIMARY_URL}. */
+export const PG_REPLICA_URL =
+  process.env.PG_REPLICA_URL ?? "postgres://postgres@127.0.0.1:5434/postgres";
+
 /** The extra servers global-setup.ts probes once per run, for {@link describeServer}. */
-export const EXTRA_SERVERS: readonly { readonly name: string; readonly url: string }[] = [
-  { name: "the second PostgreSQL server", url: PG_SECOND_URL },
-  { name: "PgBouncer", url: PGBOUNCER_URL },
+export const EXTRA_SERVERS: readonly {
+  readonly name: string;
+  readonly url: string;
+  /** The script that creates and starts it. */
+  readonly script: string;
+}[] = [
+  { name: "the second PostgreSQL server", url: PG_SECOND_URL, script: ".ci/pg-servers.sh" },
+  { name: "PgBouncer", url: PGBOUNCER_URL, script: ".ci/pg-servers.sh" },
+  { name: "the replication primary", url: PG_PRIMARY_URL, script: ".ci/pg-replica.sh" },
+  { name: "the streaming replica", url: PG_REPLICA_URL, script: ".ci/pg-replica.sh" },
 ];
 
 /**
@@ -165,7 +179,7 @@ export function describeServer(name: string, url: string, body: () => void): voi
     return;
   }
   const missing = main ? `it does not answer at ${url}` : `PostgreSQL does not answer at ${PG_URL}`;
-  const message = `Suite "${name}" needs ${server.name}, but ${missing}: run \`bash .ci/pg-servers.sh\` (as root) to create and start it.`;
+  const message = `Suite "${name}" needs ${server.name}, but ${missing}: run \`bash ${server.script}\` (as root) to create and start it.`;
   if (process.env.REQUIRE_PG === "1") {
     describe(name, () => {
       it(`needs ${server.name} (REQUIRE_PG=1)`, () => {
