@@ -1,6 +1,6 @@
 import { Column, Entity, ManyToOne, PrimaryGeneratedColumn } from "typeorm";
 import { BootstrapError, External, RoutedTo, TenantRouter } from "./setup/public-api";
-import { sqliteFixture, type DriverFixture } from "./setup/drivers";
+import { useSqliteFixture } from "./setup/drivers";
 
 // Every class here is wrong in one way; bootstrap must report all of them at once.
 
@@ -55,15 +55,7 @@ class SensorOwner {
 }
 
 describe("bootstrap validation", () => {
-  let db: DriverFixture;
-
-  beforeAll(async () => {
-    db = await sqliteFixture();
-  });
-
-  afterAll(async () => {
-    await db.cleanup();
-  });
+  const db = useSqliteFixture();
 
   const create = (overrides: Partial<Parameters<typeof TenantRouter.create>[0]> = {}) =>
     TenantRouter.create({

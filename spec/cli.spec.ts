@@ -4,10 +4,10 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import path from "node:path";
 import { promisify } from "node:util";
 import Database from "better-sqlite3";
-import { Client } from "pg";
 import type { DataSourceOptions } from "typeorm";
 import ts from "typescript";
 import { DRIVERS, PG_URL, describeDriver, type DriverFixture } from "./setup/drivers";
+import { queryAt } from "./setup/pg";
 import type { CliSpecSetup } from "./fixtures/cli/cli-router-options";
 
 // The real bin, compiled with tsc (decorator metadata on) together with the spec's config
@@ -104,17 +104,14 @@ for (const driver of DRIVERS) {
       // concurrently (each DROP DATABASE waits for a checkpoint; concurrent ones share it).
       if (driver.name === "postgres") {
         const prefix = databaseName(db.optionsFor("x")).slice(0, -1);
-        const { rows } = await withPg(PG_URL, (client) =>
-          client.query<{ datname: string }>(
-            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
-            [prefix],
-          ),
+        const rows = await queryAt<{ datname: string }>(
+          PG_URL,
+          "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+          [prefix],
         );
         await Promise.all(
           rows.map(({ datname }) =>
-            withPg(PG_URL, (client) =>
-              client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`),
-            ),
+            queryAt(PG_URL, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`),
           ),
         );
       }
@@ -167,18 +164,16 @@ for (const driver of DRIVERS) {
           sqlite.close();
         }
       } else {
-        await withPg((options as { url: string }).url, (client) => client.query(sql));
+        await queryAt((options as { url: string }).url, sql);
       }
     }
 
     async function databaseExists(options: DataSourceOptions): Promise<boolean> {
       if (driver.name === "sqlite") return existsSync((options as { database: string }).database);
-      return withPg(PG_URL, async (client) => {
-        const { rows } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [
-          databaseName(options),
-        ]);
-        return rows.length === 1;
-      });
+      const rows = await queryAt(PG_URL, "SELECT 1 FROM pg_database WHERE datname = $1", [
+        databaseName(options),
+      ]);
+      return rows.length === 1;
     }
 
     const appliedNames = async (options: DataSourceOptions, table: string) =>
@@ -725,14 +720,4 @@ describe("usage and configuration errors", () => {
 
 function databaseName(options: DataSourceOptions): string {
   return new URL((options as { url: string }).url).pathname.slice(1);
-}
-
-async function withPg<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }

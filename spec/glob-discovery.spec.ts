@@ -1,18 +1,10 @@
 import path from "node:path";
 import { getMetadataArgsStorage } from "typeorm";
 import { BootstrapError, TenantRouter, withTenant } from "./setup/public-api";
-import { sqliteFixture, type DriverFixture } from "./setup/drivers";
+import { useSqliteFixture } from "./setup/drivers";
 
 describe("eager discovery through globs", () => {
-  let db: DriverFixture;
-
-  beforeAll(async () => {
-    db = await sqliteFixture();
-  });
-
-  afterAll(async () => {
-    await db.cleanup();
-  });
+  const db = useSqliteFixture();
 
   it("imports a file nothing else imports, at bootstrap, and routes its @External entity", async () => {
     const known = () =>

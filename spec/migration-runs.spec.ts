@@ -3,7 +3,6 @@ import {
   Column,
   Entity,
   PrimaryGeneratedColumn,
-  Table,
   type DataSourceOptions,
   type MigrationInterface,
   type QueryRunner,
@@ -26,6 +25,7 @@ import {
   type Router,
 } from "./setup/public-api";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
+import { createTableMigration, sqlMigration } from "./setup/migrations";
 
 @Entity()
 class Account {
@@ -48,55 +48,20 @@ class Note {
 
 const ENTITIES = [Account, Note];
 
-const idColumn = {
-  name: "id",
-  type: "integer",
-  isPrimary: true,
-  isGenerated: true,
-  generationStrategy: "increment" as const,
-};
-
-class CreateAccounts1700000000000 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({ name: "account", columns: [idColumn, { name: "email", type: "varchar" }] }),
-    );
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable("account");
-  }
-}
-
-class CreateNotes1700000000001 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({ name: "note", columns: [idColumn, { name: "body", type: "varchar" }] }),
-    );
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable("note");
-  }
-}
-
-class CreateTags1700000000002 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({ name: "tag", columns: [idColumn, { name: "label", type: "varchar" }] }),
-    );
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable("tag");
-  }
-}
-
-class AddNoteBodyIndex1700000000003 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('CREATE INDEX "note_body_idx" ON "note" ("body")');
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP INDEX "note_body_idx"');
-  }
-}
+const CreateAccounts1700000000000 = createTableMigration("CreateAccounts1700000000000", "account", [
+  { name: "email", type: "varchar" },
+]);
+const CreateNotes1700000000001 = createTableMigration("CreateNotes1700000000001", "note", [
+  { name: "body", type: "varchar" },
+]);
+const CreateTags1700000000002 = createTableMigration("CreateTags1700000000002", "tag", [
+  { name: "label", type: "varchar" },
+]);
+const AddNoteBodyIndex1700000000003 = sqlMigration(
+  "AddNoteBodyIndex1700000000003",
+  'CREATE INDEX "note_body_idx" ON "note" ("body")',
+  'DROP INDEX "note_body_idx"',
+);
 
 // PostgreSQL only: keeps each tenant's lock held long enough for two migrators to overlap.
 class SleepyTags1700000000002 implements MigrationInterface {
@@ -118,32 +83,21 @@ class BreaksAfterDdl1700000000003 implements MigrationInterface {
   async down(): Promise<void> {}
 }
 
-class CreateEvents1700000000006 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('CREATE TABLE "event" ("id" integer PRIMARY KEY, "kind" varchar)');
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE "event"');
-  }
-}
-
-class CreateAuditLog1700000000007 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('CREATE TABLE "audit_log" ("id" integer PRIMARY KEY, "what" varchar)');
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE "audit_log"');
-  }
-}
-
-class CreateLegacyOrders1700000000008 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('CREATE TABLE "legacy_order" ("id" integer PRIMARY KEY)');
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE "legacy_order"');
-  }
-}
+const CreateEvents1700000000006 = sqlMigration(
+  "CreateEvents1700000000006",
+  'CREATE TABLE "event" ("id" integer PRIMARY KEY, "kind" varchar)',
+  'DROP TABLE "event"',
+);
+const CreateAuditLog1700000000007 = sqlMigration(
+  "CreateAuditLog1700000000007",
+  'CREATE TABLE "audit_log" ("id" integer PRIMARY KEY, "what" varchar)',
+  'DROP TABLE "audit_log"',
+);
+const CreateLegacyOrders1700000000008 = sqlMigration(
+  "CreateLegacyOrders1700000000008",
+  'CREATE TABLE "legacy_order" ("id" integer PRIMARY KEY)',
+  'DROP TABLE "legacy_order"',
+);
 
 // Named without the 13-digit timestamp suffix (12 digits here), so it cannot be ordered.
 class CreateWidgets170000000000 implements MigrationInterface {

@@ -1,4 +1,4 @@
-import { Table, TableColumn, type MigrationInterface, type QueryRunner } from "typeorm";
+import { TableColumn, type MigrationInterface, type QueryRunner } from "typeorm";
 import {
   UnknownMigrationError,
   migrationTester,
@@ -8,30 +8,12 @@ import {
 } from "typeorm-router/testing";
 import { ConfigurationError, MigrationFailedError, type MigrationClass } from "typeorm-router";
 import { DRIVERS, describeDriver } from "./setup/drivers";
+import { createTableMigration } from "./setup/migrations";
 import { catalogTables, databaseExists, serverOptions } from "./setup/raw-catalog";
 
-class CreateItem1700000000001 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({
-        name: "item",
-        columns: [
-          {
-            name: "id",
-            type: "integer",
-            isPrimary: true,
-            isGenerated: true,
-            generationStrategy: "increment",
-          },
-          { name: "string_field", type: "varchar" },
-        ],
-      }),
-    );
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable("item");
-  }
-}
+const CreateItem1700000000001 = createTableMigration("CreateItem1700000000001", "item", [
+  { name: "string_field", type: "varchar" },
+]);
 
 // Like Django's BooleanField(default=True): existing rows become clean.
 class AddIsClean1700000000002 implements MigrationInterface {

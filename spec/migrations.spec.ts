@@ -15,6 +15,8 @@ import {
   type MigrationClass,
 } from "./setup/public-api";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
+import { inMemoryTenants } from "./setup/in-memory-tenants";
+import { ID_COLUMN, createTableMigration, sqlMigration } from "./setup/migrations";
 
 @Entity()
 class Account {
@@ -35,50 +37,25 @@ class DataPoint {
   value!: number;
 }
 
-const idColumn = {
-  name: "id",
-  type: "integer",
-  isPrimary: true,
-  isGenerated: true,
-  generationStrategy: "increment" as const,
-};
-
-class CreateAccounts1700000000000 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({ name: "account", columns: [idColumn, { name: "email", type: "varchar" }] }),
-    );
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable("account");
-  }
-}
-
-class CreateDataPoints1700000000001 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({ name: "data_point", columns: [idColumn, { name: "value", type: "integer" }] }),
-    );
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable("data_point");
-  }
-}
-
-class AddDataPointIndex1700000000002 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('CREATE INDEX "data_point_value_idx" ON "data_point" ("value")');
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP INDEX "data_point_value_idx"');
-  }
-}
+const CreateAccounts1700000000000 = createTableMigration("CreateAccounts1700000000000", "account", [
+  { name: "email", type: "varchar" },
+]);
+const CreateDataPoints1700000000001 = createTableMigration(
+  "CreateDataPoints1700000000001",
+  "data_point",
+  [{ name: "value", type: "integer" }],
+);
+const AddDataPointIndex1700000000002 = sqlMigration(
+  "AddDataPointIndex1700000000002",
+  'CREATE INDEX "data_point_value_idx" ON "data_point" ("value")',
+  'DROP INDEX "data_point_value_idx"',
+);
 
 // Mis-grouped: a tenant migration that creates a table placed in default.
 class TenantCreatesAccounts1700000000003 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("CREATE TABLE scratch (id integer)");
-    await queryRunner.createTable(new Table({ name: "account", columns: [idColumn] }));
+    await queryRunner.createTable(new Table({ name: "account", columns: [ID_COLUMN] }));
   }
   async down(): Promise<void> {}
 }
@@ -192,12 +169,7 @@ for (const driver of DRIVERS) {
       let failIn: string | undefined = "t03";
       class FlakyDataPoints1700000000001 implements MigrationInterface {
         async up(queryRunner: QueryRunner): Promise<void> {
-          await queryRunner.createTable(
-            new Table({
-              name: "data_point",
-              columns: [idColumn, { name: "value", type: "integer" }],
-            }),
-          );
+          await new CreateDataPoints1700000000001().up(queryRunner);
           const database = String(
             queryRunner.connection.options.database ??
               (queryRunner.connection.options as { url?: string }).url,
@@ -306,12 +278,7 @@ for (const driver of DRIVERS) {
       let breakNext = false;
       class MaybeBroken1700000000001 implements MigrationInterface {
         async up(queryRunner: QueryRunner): Promise<void> {
-          await queryRunner.createTable(
-            new Table({
-              name: "data_point",
-              columns: [idColumn, { name: "value", type: "integer" }],
-            }),
-          );
+          await new CreateDataPoints1700000000001().up(queryRunner);
           if (breakNext) throw new Error("broken on purpose");
         }
         async down(): Promise<void> {}
@@ -320,10 +287,8 @@ for (const driver of DRIVERS) {
         entities: [Account, DataPoint],
         databases: { default: db.optionsFor("prov_default") },
         tenants: {
-          list: () => list,
+          ...inMemoryTenants(list),
           options: (t) => db.optionsFor(`prov_tenant_${t}`),
-          register: async (t) => void list.push(t),
-          unregister: async (t) => void list.splice(list.indexOf(t), 1),
         },
         migrations: { tenant: [MaybeBroken1700000000001] },
       });

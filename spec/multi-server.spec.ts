@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { Client } from "pg";
 import {
   Column,
   Entity,
@@ -12,6 +11,9 @@ import {
 } from "typeorm";
 import { External, TenantRouter, withTenant, type MigrationClass } from "./setup/public-api";
 import { PG_SECOND_URL, PG_URL, databaseUrl, describeServer } from "./setup/drivers";
+import { inMemoryTenants } from "./setup/in-memory-tenants";
+import { createTableMigration, sqlMigration } from "./setup/migrations";
+import { queryAt } from "./setup/pg";
 
 // Database-per-tenant across two PostgreSQL servers: the main one (PG_URL, port 5432) and the
 // cluster `trsecond` (PG_SECOND_URL, port 5435) that .ci/pg-servers.sh creates.
@@ -36,14 +38,6 @@ class Invoice {
   label!: string;
 }
 
-const idColumn = {
-  name: "id",
-  type: "integer",
-  isPrimary: true,
-  isGenerated: true,
-  generationStrategy: "increment" as const,
-};
-
 class CreateTenantDirectory1700000000000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.createTable(
@@ -61,26 +55,16 @@ class CreateTenantDirectory1700000000000 implements MigrationInterface {
   }
 }
 
-class CreateInvoices1700000000001 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({ name: "invoice", columns: [idColumn, { name: "label", type: "varchar" }] }),
-    );
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable("invoice");
-  }
-}
+const CreateInvoices1700000000001 = createTableMigration("CreateInvoices1700000000001", "invoice", [
+  { name: "label", type: "varchar" },
+]);
 
 // Not mapped to an entity, so applying it or not never changes what verifySchema expects.
-class CreateInvoiceAudit1700000000002 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("CREATE TABLE invoice_audit (invoice_id integer, note text)");
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP TABLE invoice_audit");
-  }
-}
+const CreateInvoiceAudit1700000000002 = sqlMigration(
+  "CreateInvoiceAudit1700000000002",
+  "CREATE TABLE invoice_audit (invoice_id integer, note text)",
+  "DROP TABLE invoice_audit",
+);
 
 const SERVERS = { main: PG_URL, second: PG_SECOND_URL } as const;
 type ServerName = keyof typeof SERVERS;
@@ -95,23 +79,9 @@ const tenantOptions = (server: ServerName, tenant: string): DataSourceOptions =>
   url: databaseUrl(databaseOf(`db_${tenant}`), SERVERS[server]),
 });
 
-async function onServer<T = Record<string, unknown>>(
-  url: string,
-  sql: string,
-  parameters: unknown[] = [],
-): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql, parameters)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
 /** The databases of this file on `server`, read from its pg_database. */
 async function databasesOn(server: ServerName): Promise<string[]> {
-  const rows = await onServer<{ datname: string }>(
+  const rows = await queryAt<{ datname: string }>(
     SERVERS[server],
     "SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY datname",
     [prefix],
@@ -121,7 +91,7 @@ async function databasesOn(server: ServerName): Promise<string[]> {
 
 /** Rows of a tenant's database, read straight from `server` without the router. */
 const onTenant = <T = Record<string, unknown>>(server: ServerName, tenant: string, sql: string) =>
-  onServer<T>(databaseUrl(databaseOf(`db_${tenant}`), SERVERS[server]), sql);
+  queryAt<T>(databaseUrl(databaseOf(`db_${tenant}`), SERVERS[server]), sql);
 
 describeServer("database per tenant on two PostgreSQL servers", PG_SECOND_URL, () => {
   const routers: TenantRouter[] = [];
@@ -132,14 +102,14 @@ describeServer("database per tenant on two PostgreSQL servers", PG_SECOND_URL, (
   };
 
   beforeAll(async () => {
-    await onServer(PG_URL, `CREATE DATABASE "${databaseOf("default")}"`);
+    await queryAt(PG_URL, `CREATE DATABASE "${databaseOf("default")}"`);
   });
 
   afterAll(async () => {
     await Promise.allSettled(routers.splice(0).map((router) => router.close()));
     for (const server of SERVER_NAMES) {
       for (const name of await databasesOn(server)) {
-        await onServer(SERVERS[server], `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await queryAt(SERVERS[server], `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       }
     }
   });
@@ -156,9 +126,7 @@ describeServer("database per tenant on two PostgreSQL servers", PG_SECOND_URL, (
           default: { type: "postgres", url: databaseUrl(databaseOf("default"), PG_URL) },
         },
         tenants: {
-          list: () => list,
-          register: async (tenant) => void list.push(tenant),
-          unregister: async (tenant) => void list.splice(list.indexOf(tenant), 1),
+          ...inMemoryTenants(list),
           options: (tenant) => tenantOptions(serverOf(tenant), tenant),
         },
         migrations: { default: [CreateTenantDirectory1700000000000], tenant: migrations },
@@ -359,7 +327,7 @@ describeServer("database per tenant on two PostgreSQL servers", PG_SECOND_URL, (
 
       // The directory rows record the server; each database exists on that server only.
       expect(
-        await onServer(
+        await queryAt(
           databaseUrl(databaseOf("default"), PG_URL),
           "SELECT slug, server FROM tenant_directory ORDER BY slug",
         ),

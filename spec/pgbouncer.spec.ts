@@ -1,15 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
-import {
-  Column,
-  Entity,
-  PrimaryGeneratedColumn,
-  Table,
-  type MigrationInterface,
-  type QueryRunner,
-} from "typeorm";
+import { Column, Entity, PrimaryGeneratedColumn, type MigrationInterface } from "typeorm";
 import { External, TenantRouter, schemaPerTenant, withTenant } from "./setup/public-api";
 import { PGBOUNCER_URL, PG_URL, databaseUrl, describeServer } from "./setup/drivers";
+import { inMemoryTenants } from "./setup/in-memory-tenants";
+import { createTableMigration, sqlMigration } from "./setup/migrations";
+import { queryAt } from "./setup/pg";
 
 // Schema-per-tenant through PgBouncer in transaction mode (PGBOUNCER_URL, port 6432, in front
 // of the PG_URL server; .ci/pg-servers.sh runs it). In transaction mode consecutive
@@ -26,40 +22,21 @@ class Note {
   tenant!: string;
 }
 
-class CreateNotes1700000000001 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({
-        name: "note",
-        columns: [
-          {
-            name: "id",
-            type: "integer",
-            isPrimary: true,
-            isGenerated: true,
-            generationStrategy: "increment",
-          },
-          { name: "tenant", type: "varchar" },
-        ],
-      }),
-    );
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable("note");
-  }
-}
+const CreateNotes1700000000001 = createTableMigration("CreateNotes1700000000001", "note", [
+  { name: "tenant", type: "varchar" },
+]);
+const AddNoteLabel1700000000002 = sqlMigration(
+  "AddNoteLabel1700000000002",
+  "ALTER TABLE note ADD COLUMN label varchar",
+  "ALTER TABLE note DROP COLUMN label",
+);
+const IndexNoteLabel1700000000003 = sqlMigration(
+  "IndexNoteLabel1700000000003",
+  'CREATE INDEX "note_label_idx" ON note (label)',
+  'DROP INDEX "note_label_idx"',
+);
 
 const DEFAULT_SEARCH_PATH = '"$user", public';
-
-async function direct<T = Record<string, unknown>>(url: string, sql: string): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 /** A plain `pg` client connected through PgBouncer to `database`. */
 async function bouncerClient(database: string): Promise<Client> {
@@ -77,16 +54,14 @@ describeServer("schema per tenant through PgBouncer (transaction mode)", PGBOUNC
   let router: TenantRouter;
 
   beforeAll(async () => {
-    await direct(PG_URL, `CREATE DATABASE "${database}"`);
-    await direct(PG_URL, `CREATE DATABASE "${demoDatabase}"`);
+    await queryAt(PG_URL, `CREATE DATABASE "${database}"`);
+    await queryAt(PG_URL, `CREATE DATABASE "${demoDatabase}"`);
     const url = databaseUrl(database, PGBOUNCER_URL);
     router = await TenantRouter.create({
       entities: [Note],
       databases: { default: { type: "postgres", url } },
       tenants: {
-        list: () => list,
-        register: async (tenant) => void list.push(tenant),
-        unregister: async (tenant) => void list.splice(list.indexOf(tenant), 1),
+        ...inMemoryTenants(list),
         strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections: 2 }),
       },
       migrations: { tenant: [CreateNotes1700000000001] },
@@ -97,7 +72,7 @@ describeServer("schema per tenant through PgBouncer (transaction mode)", PGBOUNC
   afterAll(async () => {
     await router?.close();
     for (const name of [database, demoDatabase]) {
-      await direct(PG_URL, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await queryAt(PG_URL, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     }
   });
 
@@ -201,7 +176,7 @@ describeServer("schema per tenant through PgBouncer (transaction mode)", PGBOUNC
 
     // Every row written inside a transaction landed in its own tenant's schema.
     for (const tenant of TENANTS) {
-      const rows = await direct<{ tenant: string }>(
+      const rows = await queryAt<{ tenant: string }>(
         databaseUrl(database, PG_URL),
         `SELECT DISTINCT tenant FROM tenant_${tenant}.note ORDER BY tenant`,
       );
@@ -211,7 +186,7 @@ describeServer("schema per tenant through PgBouncer (transaction mode)", PGBOUNC
 
   it("shows the hazard SET LOCAL avoids: a session-level SET search_path leaks to another client", async () => {
     // Two schemas with one row each, made directly on the server.
-    await direct(
+    await queryAt(
       databaseUrl(demoDatabase, PG_URL),
       `CREATE SCHEMA tenant_a; CREATE TABLE tenant_a.note (tenant text); INSERT INTO tenant_a.note VALUES ('a');
        CREATE SCHEMA tenant_b; CREATE TABLE tenant_b.note (tenant text); INSERT INTO tenant_b.note VALUES ('b');`,
@@ -255,7 +230,7 @@ describeServer("schema per tenant through PgBouncer (transaction mode)", PGBOUNC
         migrations: { tenant: migrations },
       });
     const advisoryLocks = () =>
-      direct<{ n: string }>(
+      queryAt<{ n: string }>(
         PG_URL,
         `SELECT count(*) AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
          WHERE l.locktype = 'advisory' AND d.datname = '${database}'`,
@@ -286,28 +261,10 @@ describeServer("schema per tenant through PgBouncer (transaction mode)", PGBOUNC
       await third.close();
     }
     expect(await advisoryLocks()).toEqual([{ n: "0" }]);
-    const indexed = await direct<{ n: string }>(
+    const indexed = await queryAt<{ n: string }>(
       databaseUrl(database, PG_URL),
       "SELECT count(*) AS n FROM pg_indexes WHERE indexname = 'note_label_idx'",
     );
     expect(indexed).toEqual([{ n: String(TENANTS.length) }]);
   });
 });
-
-class AddNoteLabel1700000000002 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("ALTER TABLE note ADD COLUMN label varchar");
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("ALTER TABLE note DROP COLUMN label");
-  }
-}
-
-class IndexNoteLabel1700000000003 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('CREATE INDEX "note_label_idx" ON note (label)');
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP INDEX "note_label_idx"');
-  }
-}

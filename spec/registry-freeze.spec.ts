@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
 import { External, RegistryFrozenError, TenantRouter } from "./setup/public-api";
-import { sqliteFixture, type DriverFixture } from "./setup/drivers";
+import { useSqliteFixture } from "./setup/drivers";
 
 @Entity()
 class Note {
@@ -12,15 +12,7 @@ class Note {
 }
 
 describe("the registry freezes while a router is open", () => {
-  let db: DriverFixture;
-
-  beforeAll(async () => {
-    db = await sqliteFixture();
-  });
-
-  afterAll(async () => {
-    await db.cleanup();
-  });
+  const db = useSqliteFixture();
 
   it("throws RegistryFrozenError for a routing decorator that runs after bootstrap", async () => {
     const router = await TenantRouter.create({

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { Client } from "pg";
 import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
 import { TenantRouter, withPrimary, withTenant } from "./setup/public-api";
 import { PG_PRIMARY_URL, PG_REPLICA_URL, databaseUrl, describeServer } from "./setup/drivers";
+import { queryAt } from "./setup/pg";
 
 // A real streaming replica: `bash .ci/pg-replica.sh` runs a primary on 5433 and a replica of
 // it (pg_basebackup) on 5434. The spec proves where each query ran from the servers' own
@@ -17,20 +17,9 @@ class Probe {
   label!: string;
 }
 
-async function sql<T>(
-  server: string,
-  database: string,
-  text: string,
-  parameters: unknown[] = [],
-): Promise<T[]> {
-  const client = new Client({ connectionString: databaseUrl(database, server) });
-  await client.connect();
-  try {
-    return (await client.query(text, parameters)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+/** Rows of `text` run on `database` of `server`, without the router. */
+const sql = <T>(server: string, database: string, text: string, parameters: unknown[] = []) =>
+  queryAt<T>(databaseUrl(database, server), text, parameters);
 
 const PRIMARY_URL = PG_PRIMARY_URL;
 const REPLICA_URL = PG_REPLICA_URL;

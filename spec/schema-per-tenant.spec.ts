@@ -1,14 +1,9 @@
-import { Client } from "pg";
-import {
-  Column,
-  Entity,
-  PrimaryGeneratedColumn,
-  Table,
-  type MigrationInterface,
-  type QueryRunner,
-} from "typeorm";
+import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
 import { External, TenantRouter, schemaPerTenant, withTenant } from "./setup/public-api";
 import { DRIVERS, PG_URL, describeDriver, type DriverFixture } from "./setup/drivers";
+import { inMemoryTenants } from "./setup/in-memory-tenants";
+import { createTableMigration, sqlMigration } from "./setup/migrations";
+import { queryAt } from "./setup/pg";
 
 @Entity()
 class Registry {
@@ -26,40 +21,16 @@ class Reading {
   tenant!: string;
 }
 
-class CreateReadings1700000000001 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({
-        name: "reading",
-        columns: [
-          {
-            name: "id",
-            type: "integer",
-            isPrimary: true,
-            isGenerated: true,
-            generationStrategy: "increment",
-          },
-          { name: "tenant", type: "varchar" },
-        ],
-      }),
-    );
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable("reading");
-  }
-}
+const CreateReadings1700000000001 = createTableMigration("CreateReadings1700000000001", "reading", [
+  { name: "tenant", type: "varchar" },
+]);
 
 // Raw SQL with unqualified names: it must land in the tenant's schema, never in public.
-class IndexReadings1700000000002 implements MigrationInterface {
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('CREATE INDEX "reading_tenant_idx" ON reading (tenant)');
-    await queryRunner.query("CREATE TABLE raw_notes (id integer)");
-  }
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query("DROP TABLE raw_notes");
-    await queryRunner.query('DROP INDEX "reading_tenant_idx"');
-  }
-}
+const IndexReadings1700000000002 = sqlMigration(
+  "IndexReadings1700000000002",
+  ['CREATE INDEX "reading_tenant_idx" ON reading (tenant)', "CREATE TABLE raw_notes (id integer)"],
+  ["DROP TABLE raw_notes", 'DROP INDEX "reading_tenant_idx"'],
+);
 
 const postgres = DRIVERS.filter((driver) => driver.name === "postgres");
 
@@ -71,24 +42,15 @@ for (const driver of postgres) {
     const routers: TenantRouter[] = [];
     const list: string[] = [];
 
-    const admin = async <T>(sql: string, parameters: unknown[] = []): Promise<T[]> => {
-      const client = new Client({ connectionString: PG_URL });
-      await client.connect();
-      try {
-        return (await client.query(sql, parameters)).rows as T[];
-      } finally {
-        await client.end();
-      }
-    };
+    const admin = <T>(sql: string, parameters: unknown[] = []) =>
+      queryAt<T>(PG_URL, sql, parameters);
     const inDatabase = (sql: string) => db.rows(db.optionsFor("schemas"), sql);
     const create = async (maxConnections: number) => {
       const router = await TenantRouter.create({
         entities: [Registry, Reading],
         databases: { default: { type: "postgres", url } },
         tenants: {
-          list: () => list,
-          register: async (t) => void list.push(t),
-          unregister: async (t) => void list.splice(list.indexOf(t), 1),
+          ...inMemoryTenants(list),
           strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections }),
         },
         migrations: { tenant: [CreateReadings1700000000001, IndexReadings1700000000002] },

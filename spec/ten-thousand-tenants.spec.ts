@@ -1,25 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { Client } from "pg";
 import { TenantRouter, schemaPerTenant, withTenant } from "./setup/public-api";
 import { BenchItem } from "../examples/bench/bench-item.entity";
 import { benchSchemaOf, createTenantSchemas } from "../examples/bench/tenant-schemas";
 import { DRIVERS, PG_URL, databaseUrl, describeDriver } from "./setup/drivers";
+import { queryAt, withClient } from "./setup/pg";
 
 // Issue 5's must-show at full size: 10,000 tenant schemas, a workload that writes to every
 // one of them through a 20-connection cap, the cap sampled from pg_stat_activity while it
 // runs, and every row checked to be in its own schema.
 const TENANTS = 10_000;
 const CAP = 20;
-
-async function onServer<T>(url: string, sql: string): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 for (const driver of DRIVERS.filter((d) => d.name === "postgres")) {
   describeDriver(driver, () => {
@@ -29,7 +19,7 @@ for (const driver of DRIVERS.filter((d) => d.name === "postgres")) {
     let router: TenantRouter | undefined;
 
     beforeAll(async () => {
-      await onServer(PG_URL, `CREATE DATABASE "${database}"`);
+      await queryAt(PG_URL, `CREATE DATABASE "${database}"`);
       tenants = await createTenantSchemas(url, {
         count: TENANTS,
         withTable: true,
@@ -39,7 +29,7 @@ for (const driver of DRIVERS.filter((d) => d.name === "postgres")) {
 
     afterAll(async () => {
       await router?.close();
-      await onServer(PG_URL, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      await queryAt(PG_URL, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     }, 120_000);
 
     it("writes to all 10,000 schemas without ever exceeding the connection cap, each row in its own schema", async () => {
@@ -55,23 +45,17 @@ for (const driver of DRIVERS.filter((d) => d.name === "postgres")) {
       let peak = 0;
       let samples = 0;
       let sampling = true;
-      const sampler = (async () => {
-        const client = new Client({ connectionString: PG_URL });
-        await client.connect();
-        try {
-          while (sampling) {
-            const { rows } = await client.query<{ n: string }>(
-              "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1",
-              [database],
-            );
-            peak = Math.max(peak, Number(rows[0].n));
-            samples++;
-            await new Promise((resolve) => setTimeout(resolve, 10));
-          }
-        } finally {
-          await client.end();
+      const sampler = withClient(PG_URL, async (client) => {
+        while (sampling) {
+          const { rows } = await client.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1",
+            [database],
+          );
+          peak = Math.max(peak, Number(rows[0].n));
+          samples++;
+          await new Promise((resolve) => setTimeout(resolve, 10));
         }
-      })();
+      });
       let next = 0;
       const worker = async () => {
         while (next < tenants.length) {
@@ -101,7 +85,7 @@ for (const driver of DRIVERS.filter((d) => d.name === "postgres")) {
             (tenant) =>
               `SELECT '${tenant}' AS owner, tenant, count(*) OVER () AS n FROM "${benchSchemaOf(tenant)}".bench_item`,
           );
-        const rows = await onServer<{ owner: string; tenant: string; n: string }>(
+        const rows = await queryAt<{ owner: string; tenant: string; n: string }>(
           url,
           selects.join(" UNION ALL "),
         );
@@ -111,10 +95,7 @@ for (const driver of DRIVERS.filter((d) => d.name === "postgres")) {
       }
       expect(misplaced).toEqual([]);
       expect(
-        await onServer(
-          url,
-          "SELECT 1 FROM information_schema.tables WHERE table_schema = 'public'",
-        ),
+        await queryAt(url, "SELECT 1 FROM information_schema.tables WHERE table_schema = 'public'"),
       ).toEqual([]);
     }, 600_000);
   });

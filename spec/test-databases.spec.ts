@@ -20,6 +20,7 @@ import {
 } from "./setup/public-api";
 import { createTestDatabases, type TestDatabases } from "typeorm-router/testing";
 import { DRIVERS, PG_URL, describeDriver, type DriverFixture } from "./setup/drivers";
+import { ID_COLUMN } from "./setup/migrations";
 
 @ReadOnly()
 @Unmanaged({ createInTests: true })
@@ -51,19 +52,7 @@ class CreateInvoices1700000000001 implements MigrationInterface {
     migrationRuns++;
     if (failMigration) throw new Error("the template migration fails on purpose");
     await queryRunner.createTable(
-      new Table({
-        name: "invoice",
-        columns: [
-          {
-            name: "id",
-            type: "integer",
-            isPrimary: true,
-            isGenerated: true,
-            generationStrategy: "increment",
-          },
-          { name: "tenant", type: "varchar" },
-        ],
-      }),
+      new Table({ name: "invoice", columns: [ID_COLUMN, { name: "tenant", type: "varchar" }] }),
     );
   }
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -10,7 +10,7 @@ import {
   withTenant,
   type TenantRouterOptions,
 } from "./setup/public-api";
-import { DRIVERS, describeDriver, sqliteFixture, type DriverFixture } from "./setup/drivers";
+import { DRIVERS, describeDriver, useSqliteFixture } from "./setup/drivers";
 
 @RoutedTo("legacy")
 @Unmanaged({ createInTests: true })
@@ -53,13 +53,7 @@ class Job {
 const ENTITIES = [LegacyCustomer, ExternalView, Setting, Job];
 
 describe("test mode on SQLite defaults", () => {
-  let db: DriverFixture;
-  beforeAll(async () => {
-    db = await sqliteFixture();
-  });
-  afterAll(async () => {
-    await db.cleanup();
-  });
+  const db = useSqliteFixture();
 
   const config = (testMode: boolean): TenantRouterOptions => ({
     entities: ENTITIES,

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
 import { Client } from "pg";
 import type { DataSourceOptions } from "typeorm";
+import { queryAt, withClient } from "./pg";
 
 /** The PostgreSQL server the suites use (trust auth on the project's machines). */
 export const PG_URL = process.env.PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -112,14 +113,32 @@ export async function sqliteFixture(): Promise<DriverFixture> {
   };
 }
 
-async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+/**
+ * A {@link sqliteFixture} for the enclosing `describe`: created in its `beforeAll` and removed in
+ * its `afterAll`. Use the returned fixture in hooks and tests, not while the suite is collected.
+ *
+ * @throws Error when the fixture is used before the suite's `beforeAll` ran.
+ */
+export function useSqliteFixture(): DriverFixture {
+  let fixture: DriverFixture | undefined;
+  beforeAll(async () => {
+    fixture = await sqliteFixture();
+  });
+  afterAll(async () => {
+    await fixture?.cleanup();
+  });
+  const current = (): DriverFixture => {
+    if (!fixture) throw new Error("useSqliteFixture: the fixture exists from beforeAll on.");
+    return fixture;
+  };
+  return {
+    name: "sqlite",
+    createDatabase: (label) => current().createDatabase(label),
+    optionsFor: (label) => current().optionsFor(label),
+    tables: (options) => current().tables(options),
+    rows: (options, sql) => current().rows(options, sql),
+    cleanup: () => current().cleanup(),
+  };
 }
 
 /** Whether PostgreSQL answers at PG_URL. */
@@ -203,14 +222,14 @@ export async function postgresFixture(): Promise<DriverFixture> {
   });
   const rows = async <T>(options: DataSourceOptions, sql: string): Promise<T[]> => {
     const url = (options as { url: string }).url;
-    return withClient(url, async (client) => (await client.query(sql)).rows as T[]);
+    return queryAt<T>(url, sql);
   };
   return {
     name: "postgres",
     optionsFor,
     async createDatabase(label) {
       const name = nameOf(label);
-      await withClient(PG_URL, (client) => client.query(`CREATE DATABASE "${name}"`));
+      await queryAt(PG_URL, `CREATE DATABASE "${name}"`);
       created.push(name);
       return optionsFor(label);
     },
