@@ -1,8 +1,9 @@
 import "reflect-metadata";
-import { TenantRouter, schemaPerTenant, withTenant } from "typeorm-router";
+import { withTenant } from "typeorm-router";
 import { BenchItem } from "./bench-item.entity";
 import { childMain, progress } from "./child-process";
 import { quantile } from "./measure";
+import { createBenchRouter } from "./bench-router";
 import { benchTenantId } from "./tenant-schemas";
 
 /** What the cold-tenant run is asked to measure (in its own process). */
@@ -36,15 +37,11 @@ export interface ColdTenantResult {
  */
 export async function measureColdTenants(request: ColdTenantRequest): Promise<ColdTenantResult> {
   const tenants = Array.from({ length: request.tenants }, (_, index) => benchTenantId(index));
-  const base = { type: "postgres" as const, url: request.url };
-  const router = await TenantRouter.create({
-    entities: [BenchItem],
-    databases: { default: base },
-    tenants: {
-      list: tenants,
-      strategy: schemaPerTenant({ base, maxConnections: request.maxConnections }),
-    },
-    pool: { maxOpenTenants: request.samples + request.warmup + 10, idleTimeoutMs: 0 },
+  const router = await createBenchRouter({
+    url: request.url,
+    tenants,
+    maxConnections: request.maxConnections,
+    maxOpenTenants: request.samples + request.warmup + 10,
   });
   try {
     const items = router.getRepository(BenchItem);

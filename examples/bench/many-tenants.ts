@@ -1,8 +1,9 @@
 import "reflect-metadata";
-import { TenantRouter, schemaPerTenant, withTenant } from "typeorm-router";
+import { withTenant } from "typeorm-router";
 import { BenchItem } from "./bench-item.entity";
 import { childMain, progress } from "./child-process";
 import { ResourceSampler, type ResourcePeaks } from "./resource-sampler";
+import { createBenchRouter } from "./bench-router";
 import { benchTenantId } from "./tenant-schemas";
 import { runClosedLoop, type WorkloadResult } from "./workload";
 
@@ -63,15 +64,11 @@ export interface ManyTenantsResult {
  */
 export async function runManyTenants(request: ManyTenantsRequest): Promise<ManyTenantsResult> {
   const tenants = Array.from({ length: request.tenants }, (_, index) => benchTenantId(index));
-  const base = { type: "postgres" as const, url: request.url };
-  const router = await TenantRouter.create({
-    entities: [BenchItem],
-    databases: { default: base },
-    tenants: {
-      list: tenants,
-      strategy: schemaPerTenant({ base, maxConnections: request.maxConnections }),
-    },
-    pool: { maxOpenTenants: request.maxOpenTenants, idleTimeoutMs: 0 },
+  const router = await createBenchRouter({
+    url: request.url,
+    tenants,
+    maxConnections: request.maxConnections,
+    maxOpenTenants: request.maxOpenTenants,
   });
   const database = new URL(request.url).pathname.slice(1);
   try {
