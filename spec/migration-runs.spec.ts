@@ -535,6 +535,49 @@ for (const driver of DRIVERS) {
       expect(await db.tables(tenantDb("t01"))).toEqual(["migrations_tenant"]);
     });
 
+    it("runs a transaction = false migration outside any transaction, and withdraws its claim when it fails", async () => {
+      const { tenantDb, open } = await prepare("outside", ["t01"]);
+      let fail = true;
+      // Both statements are refused inside a transaction, so passing proves it ran outside one.
+      class IndexNotesOutside1700000000004 implements MigrationInterface {
+        transaction = false;
+        async up(queryRunner: QueryRunner): Promise<void> {
+          if (fail) throw new Error("fails outside a transaction on purpose");
+          if (driver.name === "postgres") {
+            await queryRunner.query(
+              'CREATE INDEX CONCURRENTLY "note_body_cidx" ON "note" ("body")',
+            );
+          } else {
+            await queryRunner.query("VACUUM");
+            await queryRunner.query('CREATE INDEX "note_body_cidx" ON "note" ("body")');
+          }
+        }
+        async down(queryRunner: QueryRunner): Promise<void> {
+          await queryRunner.query('DROP INDEX "note_body_cidx"');
+        }
+      }
+      const router = await open({
+        migrations: { tenant: [CreateNotes1700000000001, IndexNotesOutside1700000000004] },
+      });
+      const failed = resultFor(await router.migrate(), "t01");
+      expect(failed.outcome).toBe("failed");
+      expect(failed.error).toBeInstanceOf(MigrationFailedError);
+      expect(failed.error!.message).toContain("outside a transaction");
+      expect(names(failed.applied)).toEqual(["CreateNotes1700000000001"]);
+      // The claim recorded before it ran was withdrawn: it is pending again.
+      expect(await recorded(tenantDb("t01"))).toEqual([{ name: "CreateNotes1700000000001" }]);
+
+      fail = false;
+      const retried = resultFor(await router.migrate(), "t01");
+      expect(retried.outcome).toBe("migrated");
+      expect(names(retried.applied)).toEqual(["IndexNotesOutside1700000000004"]);
+      expect(await hasIndex(tenantDb("t01"), "note_body_cidx")).toBe(true);
+      expect(await recorded(tenantDb("t01"))).toEqual([
+        { name: "CreateNotes1700000000001" },
+        { name: "IndexNotesOutside1700000000004" },
+      ]);
+    });
+
     it("failFast: true skips every tenant after the failing one (with a reason) and leaves them untouched", async () => {
       const { tenantDb, open } = await prepare("failfast", TENANTS);
       const router = await open({

@@ -191,6 +191,12 @@ function replicaSuite(): void {
       "tenant:a",
       "tenant:b",
     ]);
+    const schema = await router.verifySchema();
+    expect(schema.results.map((r) => `${r.database.kind}:${r.database.name}`)).toEqual([
+      "alias:default",
+      "tenant:a",
+      "tenant:b",
+    ]);
     expect(router.poolStats().keys.filter((key) => key.includes("#replica"))).toEqual([]);
   });
 }

@@ -1,5 +1,18 @@
-import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
-import { External, TenantRouter, schemaPerTenant, withTenant } from "./setup/public-api";
+import {
+  Column,
+  Entity,
+  PrimaryGeneratedColumn,
+  type MigrationInterface,
+  type QueryRunner,
+} from "typeorm";
+import {
+  External,
+  MigrationFailedError,
+  TenantRouter,
+  schemaPerTenant,
+  withTenant,
+  type MigrationClass,
+} from "./setup/public-api";
 import { DRIVERS, PG_URL, describeDriver, type DriverFixture } from "./setup/drivers";
 import { inMemoryTenants } from "./setup/in-memory-tenants";
 import { createTableMigration, sqlMigration } from "./setup/migrations";
@@ -45,7 +58,13 @@ for (const driver of postgres) {
     const admin = <T>(sql: string, parameters: unknown[] = []) =>
       queryAt<T>(PG_URL, sql, parameters);
     const inDatabase = (sql: string) => db.rows(db.optionsFor("schemas"), sql);
-    const create = async (maxConnections: number) => {
+    const create = async (
+      maxConnections: number,
+      tenantMigrations: MigrationClass[] = [
+        CreateReadings1700000000001,
+        IndexReadings1700000000002,
+      ],
+    ) => {
       const router = await TenantRouter.create({
         entities: [Registry, Reading],
         databases: { default: { type: "postgres", url } },
@@ -53,7 +72,7 @@ for (const driver of postgres) {
           ...inMemoryTenants(list),
           strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections }),
         },
-        migrations: { tenant: [CreateReadings1700000000001, IndexReadings1700000000002] },
+        migrations: { tenant: tenantMigrations },
       });
       routers.push(router);
       return router;
@@ -187,6 +206,30 @@ for (const driver of postgres) {
         "CreateReadings1700000000001",
         "IndexReadings1700000000002",
       ]);
+    });
+
+    it("refuses a transaction = false migration: SET LOCAL search_path needs a transaction", async () => {
+      class OutsideTransaction1700000000003 implements MigrationInterface {
+        transaction = false;
+        async up(queryRunner: QueryRunner): Promise<void> {
+          await queryRunner.query("CREATE TABLE unscoped (id integer)");
+        }
+        async down(): Promise<void> {}
+      }
+      const router = await create(2, [
+        CreateReadings1700000000001,
+        IndexReadings1700000000002,
+        OutsideTransaction1700000000003,
+      ]);
+      const report = await router.migrate({ tenants: ["s00"] });
+      const [result] = report.results;
+      expect(result.outcome).toBe("failed");
+      expect(result.error).toBeInstanceOf(MigrationFailedError);
+      expect(result.error!.message).toContain("SET LOCAL search_path");
+      // Neither run in public (where an unscoped statement would land) nor recorded.
+      expect(await inDatabase("SELECT 1 FROM pg_tables WHERE tablename = 'unscoped'")).toEqual([]);
+      const status = await router.migrationStatus({ tenants: ["s00"] });
+      expect(status[0].groups[0].pending).toEqual(["OutsideTransaction1700000000003"]);
     });
 
     it("drops a tenant's schema", async () => {
