@@ -44,11 +44,6 @@ export abstract class RoutingError extends Error {
   }
 }
 
-/** Describes the database a routing error happened in. */
-export function describeDatabase(ref: { kind: "alias" | "tenant"; name: string }): string {
-  return ref.kind === "alias" ? `database "${ref.name}"` : `the database of tenant "${ref.name}"`;
-}
-
 /** One problem found while bootstrapping; a {@link BootstrapError} lists them all. */
 export interface BootstrapProblem {
   /** What kind of problem this is. */

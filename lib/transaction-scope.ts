@@ -49,11 +49,6 @@ export class TransactionScope {
     this.#isolationLevel = props.isolationLevel;
   }
 
-  /** The database this transaction is pinned to, once an operation has run. */
-  async pinnedTarget(): Promise<DatabaseTarget | undefined> {
-    return (await this.#root.#pinned)?.target;
-  }
-
   /**
    * The transaction's manager for an operation routed to `target`.
    *
