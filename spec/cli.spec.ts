@@ -7,6 +7,7 @@ import Database from "better-sqlite3";
 import type { DataSourceOptions } from "typeorm";
 import ts from "typescript";
 import { DRIVERS, PG_URL, describeDriver, type DriverFixture } from "./setup/drivers";
+import { CLEANUP_TIMEOUT_MS, dropDatabasesByPrefix } from "./setup/cleanup";
 import { queryAt } from "./setup/pg";
 import type { CliSpecSetup } from "./fixtures/cli/cli-router-options";
 
@@ -103,19 +104,9 @@ for (const driver of DRIVERS) {
       // Tenants created by `tenants create` are not known to the fixture: drop them by prefix,
       // concurrently (each DROP DATABASE waits for a checkpoint; concurrent ones share it).
       if (driver.name === "postgres") {
-        const prefix = databaseName(db.optionsFor("x")).slice(0, -1);
-        const rows = await queryAt<{ datname: string }>(
-          PG_URL,
-          "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
-          [prefix],
-        );
-        await Promise.all(
-          rows.map(({ datname }) =>
-            queryAt(PG_URL, `DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`),
-          ),
-        );
+        await dropDatabasesByPrefix(PG_URL, databaseName(db.optionsFor("x")).slice(0, -1));
       }
-    });
+    }, CLEANUP_TIMEOUT_MS);
 
     /** A fresh project: databases, a tenants file and a config module in its own folder. */
     async function project(

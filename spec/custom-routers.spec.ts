@@ -8,6 +8,7 @@ import {
   type Router,
   type RoutingHints,
 } from "./setup/public-api";
+import { CLEANUP_TIMEOUT_MS } from "./setup/cleanup";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
 
 @Entity()
@@ -133,7 +134,7 @@ describe("invalid router answers", () => {
   });
   afterAll(async () => {
     await db.cleanup();
-  });
+  }, CLEANUP_TIMEOUT_MS);
 
   const routerWith = (custom: Router) =>
     TenantRouter.create({

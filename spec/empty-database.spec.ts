@@ -9,6 +9,7 @@ import {
   type QueryRunner,
 } from "typeorm";
 import { emptyDatabase, type EmptyDatabase } from "typeorm-router/testing";
+import { CLEANUP_TIMEOUT_MS } from "./setup/cleanup";
 import { DRIVERS, describeDriver } from "./setup/drivers";
 import { catalogTables, databaseExists, serverOptions } from "./setup/raw-catalog";
 
@@ -45,7 +46,7 @@ for (const driver of DRIVERS) {
 
     afterEach(async () => {
       await Promise.all(created.splice(0).map((database) => database.drop()));
-    });
+    }, CLEANUP_TIMEOUT_MS);
 
     it("has no tables at all, not even a migrations table, even when the options name entities and migrations", async () => {
       const { dataSource, options } = await create({

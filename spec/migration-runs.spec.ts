@@ -24,6 +24,7 @@ import {
   type MigrationsOptions,
   type Router,
 } from "./setup/public-api";
+import { CLEANUP_TIMEOUT_MS } from "./setup/cleanup";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
 import { createTableMigration, sqlMigration } from "./setup/migrations";
 
@@ -174,7 +175,7 @@ for (const driver of DRIVERS) {
       // Drop this test's PostgreSQL databases now rather than all of them at the end (SQLite's
       // cleanup removes the folder every test writes into, so it waits for the suite's end).
       if (driver.name === "postgres") await db.cleanup();
-    });
+    }, CLEANUP_TIMEOUT_MS);
 
     /**
      * Creates (on PostgreSQL) the databases of one test: `default`, each extra alias and each

@@ -7,6 +7,7 @@ import {
   type MigrationTester,
 } from "typeorm-router/testing";
 import { ConfigurationError, MigrationFailedError, type MigrationClass } from "typeorm-router";
+import { CLEANUP_TIMEOUT_MS } from "./setup/cleanup";
 import { DRIVERS, describeDriver } from "./setup/drivers";
 import { createTableMigration } from "./setup/migrations";
 import { catalogTables, databaseExists, serverOptions } from "./setup/raw-catalog";
@@ -89,7 +90,7 @@ for (const driver of DRIVERS) {
 
     afterEach(async () => {
       await Promise.all(testers.splice(0).map((created) => created.reset()));
-    });
+    }, CLEANUP_TIMEOUT_MS);
 
     it("tests the data migration: before(0002), insert rows, after(0003), count; after(0002) reverts it", async () => {
       const migrator = tester();

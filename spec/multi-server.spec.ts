@@ -13,6 +13,7 @@ import { External, TenantRouter, withTenant, type MigrationClass } from "./setup
 import { PG_SECOND_URL, PG_URL, databaseUrl, describeServer } from "./setup/drivers";
 import { inMemoryTenants } from "./setup/in-memory-tenants";
 import { createTableMigration, sqlMigration } from "./setup/migrations";
+import { CLEANUP_TIMEOUT_MS, dropDatabasesByPrefix } from "./setup/cleanup";
 import { queryAt } from "./setup/pg";
 
 // Database-per-tenant across two PostgreSQL servers: the main one (PG_URL, port 5432) and the
@@ -107,12 +108,8 @@ describeServer("database per tenant on two PostgreSQL servers", PG_SECOND_URL, (
 
   afterAll(async () => {
     await Promise.allSettled(routers.splice(0).map((router) => router.close()));
-    for (const server of SERVER_NAMES) {
-      for (const name of await databasesOn(server)) {
-        await queryAt(SERVERS[server], `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      }
-    }
-  });
+    await Promise.all(SERVER_NAMES.map((server) => dropDatabasesByPrefix(SERVERS[server], prefix)));
+  }, CLEANUP_TIMEOUT_MS);
 
   describe("placed by a function", () => {
     // The placement rule: "eu" tenants live on the second server, every other on the main one.

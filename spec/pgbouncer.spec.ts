@@ -5,6 +5,7 @@ import { External, TenantRouter, schemaPerTenant, withTenant } from "./setup/pub
 import { PGBOUNCER_URL, PG_URL, databaseUrl, describeServer } from "./setup/drivers";
 import { inMemoryTenants } from "./setup/in-memory-tenants";
 import { createTableMigration, sqlMigration } from "./setup/migrations";
+import { CLEANUP_TIMEOUT_MS, dropDatabases } from "./setup/cleanup";
 import { queryAt } from "./setup/pg";
 
 // Schema-per-tenant through PgBouncer in transaction mode (PGBOUNCER_URL, port 6432, in front
@@ -71,10 +72,8 @@ describeServer("schema per tenant through PgBouncer (transaction mode)", PGBOUNC
 
   afterAll(async () => {
     await router?.close();
-    for (const name of [database, demoDatabase]) {
-      await queryAt(PG_URL, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    }
-  });
+    await dropDatabases(PG_URL, [database, demoDatabase]);
+  }, CLEANUP_TIMEOUT_MS);
 
   it("goes through PgBouncer in transaction mode", async () => {
     const [{ port }] = await router.query<{ port: number }[]>(

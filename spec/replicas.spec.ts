@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
 import { TenantRouter, withPrimary, withTenant } from "./setup/public-api";
 import { PG_PRIMARY_URL, PG_REPLICA_URL, databaseUrl, describeServer } from "./setup/drivers";
+import { CLEANUP_TIMEOUT_MS, dropDatabases } from "./setup/cleanup";
 import { queryAt } from "./setup/pg";
 
 // A real streaming replica: `bash .ci/pg-replica.sh` runs a primary on 5433 and a replica of
@@ -113,8 +114,8 @@ function replicaSuite(): void {
   });
 
   afterAll(async () => {
-    await sql(PRIMARY_URL, "postgres", `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-  });
+    await dropDatabases(databaseUrl("postgres", PRIMARY_URL), [database]);
+  }, CLEANUP_TIMEOUT_MS);
 
   it("sends reads to the replica and writes to the primary", async () => {
     const router = await create(0);

@@ -3,6 +3,7 @@ import { TenantRouter, schemaPerTenant, withTenant } from "./setup/public-api";
 import { BenchItem } from "../examples/bench/bench-item.entity";
 import { benchSchemaOf, createTenantSchemas } from "../examples/bench/tenant-schemas";
 import { DRIVERS, PG_URL, databaseUrl, describeDriver } from "./setup/drivers";
+import { CLEANUP_TIMEOUT_MS, dropDatabases } from "./setup/cleanup";
 import { queryAt, withClient } from "./setup/pg";
 
 // Issue 5's must-show at full size: 10,000 tenant schemas, a workload that writes to every
@@ -29,8 +30,8 @@ for (const driver of DRIVERS.filter((d) => d.name === "postgres")) {
 
     afterAll(async () => {
       await router?.close();
-      await queryAt(PG_URL, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    }, 120_000);
+      await dropDatabases(PG_URL, [database]);
+    }, CLEANUP_TIMEOUT_MS);
 
     it("writes to all 10,000 schemas without ever exceeding the connection cap, each row in its own schema", async () => {
       router = await TenantRouter.create({

@@ -12,6 +12,7 @@ import {
   tenantMiddleware,
   withTenant,
 } from "./setup/public-api";
+import { CLEANUP_TIMEOUT_MS } from "./setup/cleanup";
 import { sqliteFixture, type DriverFixture } from "./setup/drivers";
 
 @External()
@@ -201,7 +202,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await router?.close();
   await fixture?.cleanup();
-});
+}, CLEANUP_TIMEOUT_MS);
 
 for (const framework of FRAMEWORKS) {
   describe(`tenantMiddleware in a real ${framework.name} app`, () => {

@@ -19,6 +19,7 @@ import {
   type TenantRouterOptions,
 } from "./setup/public-api";
 import { createTestDatabases, type TestDatabases } from "typeorm-router/testing";
+import { CLEANUP_TIMEOUT_MS } from "./setup/cleanup";
 import { DRIVERS, PG_URL, describeDriver, type DriverFixture } from "./setup/drivers";
 import { ID_COLUMN } from "./setup/migrations";
 
@@ -99,7 +100,7 @@ for (const driver of DRIVERS) {
 
     afterAll(async () => {
       await test?.teardown();
-    });
+    }, CLEANUP_TIMEOUT_MS);
 
     it("seeds the test copy of a read-only database once, and allows writes to it in tests", async () => {
       expect(seeded).toBe(1);

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
 import { Client } from "pg";
 import type { DataSourceOptions } from "typeorm";
+import { CLEANUP_TIMEOUT_MS, dropDatabases } from "./cleanup";
 import { queryAt, withClient } from "./pg";
 
 /** The PostgreSQL server the suites use (trust auth on the project's machines). */
@@ -241,13 +242,8 @@ export async function postgresFixture(): Promise<DriverFixture> {
       return tables.map((row) => row.table_name);
     },
     rows,
-    async cleanup() {
-      await withClient(PG_URL, async (client) => {
-        for (const name of created.splice(0)) {
-          await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-        }
-      });
-    },
+    // Concurrently: each DROP DATABASE waits for a checkpoint, and concurrent ones share it.
+    cleanup: () => dropDatabases(PG_URL, created.splice(0)),
   };
 }
 
@@ -282,7 +278,7 @@ export function describeDriver(
     });
     afterAll(async () => {
       await fixture?.cleanup();
-    });
+    }, CLEANUP_TIMEOUT_MS);
     // Nested, so the body's own afterAll hooks (closing routers) run before the cleanup.
     describe("", () => body(() => fixture!));
   });
