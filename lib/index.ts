@@ -5,28 +5,28 @@ export {
   type QueryOptions,
   type TenantAdmin,
   type VerifyOptions,
+  type TenantRouterOptions,
+  type TenantsConfig,
+  type TenantList,
+  type TenantRegistration,
 } from "./tenant-router";
 export type {
-  TenantRouterOptions,
   DatabaseConfig,
   DatabaseSettings,
   SingleDatabaseConfig,
   ReplicatedDatabaseConfig,
-  TenantsConfig,
-} from "./router-options";
-export type { PoolOptions } from "./data-source-pool";
-export type { DatabaseTarget } from "./database-target";
-export type { DatabaseFilter } from "./database-selection";
-export { withTenant, withPrimary, currentTenant, requireTenant } from "./tenant-context";
-export { TENANT_ID_PATTERN, assertTenantId } from "./tenant-id";
+} from "./config/router-options";
+export type { PoolOptions } from "./pool/data-source-pool";
+export type { DatabaseTarget } from "./routing/database-target";
+export type { DatabaseFilter } from "./routing/database-selection";
+export { withTenant, withPrimary, currentTenant, requireTenant } from "./context/tenant-context";
+export { TENANT_ID_PATTERN, assertTenantId } from "./context/tenant-id";
 export {
   tenantMiddleware,
   type TenantMiddleware,
   type TenantMiddlewareOptions,
-} from "./tenant-middleware";
-export { tenantsFromEntity, type TenantsFromEntityOptions } from "./tenants-from-entity";
-export type { TenantList } from "./tenant-directory";
-export type { TenantRegistration } from "./tenant-provisioner";
+} from "./context/tenant-middleware";
+export { tenantsFromEntity, type TenantsFromEntityOptions } from "./tenants/tenants-from-entity";
 export {
   isTenantRef,
   type Router,
@@ -35,13 +35,16 @@ export {
   type TenantRef,
   type EntityClass,
   type Operation,
-} from "./router-chain";
-export type { Placement, EntitySource } from "./entity-registry";
-export { databasePerTenant } from "./strategies/database-per-tenant";
-export { schemaPerTenant, type SchemaPerTenantOptions } from "./strategies/schema-per-tenant";
-export type { TenantStrategy, BulkMigrationState } from "./strategies/tenant-strategy";
-export { RoutedRepository } from "./routed-repository";
-export { RoutedEntityManager } from "./routed-entity-manager";
+} from "./routing/router-chain";
+export type { Placement, EntitySource } from "./registry/entity-registry";
+export { databasePerTenant } from "./tenants/strategies/database-per-tenant";
+export {
+  schemaPerTenant,
+  type SchemaPerTenantOptions,
+} from "./tenants/strategies/schema-per-tenant";
+export type { TenantStrategy, BulkMigrationState } from "./tenants/strategies/tenant-strategy";
+export { RoutedRepository } from "./routed/routed-repository";
+export { RoutedEntityManager } from "./routed/routed-entity-manager";
 export type { MigrateOptions, RevertOptions, StatusOptions } from "./migrations/migrator";
 export type {
   MigrationReport,

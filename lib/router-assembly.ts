@@ -1,38 +1,37 @@
 import type { DataSource, QueryRunner } from "typeorm";
-import { tenantTarget, type DatabaseTarget } from "./database-target";
-import { dialectFor } from "./strategies/dialect";
-import type { TenantStrategy } from "./strategies/tenant-strategy";
-import { DataSourceFactory } from "./data-source-factory";
-import { DataSourcePool } from "./data-source-pool";
-import { DatabaseResolver } from "./database-resolver";
-import { DatabaseSelection } from "./database-selection";
-import { DecoratorRouter } from "./decorator-router";
-import { EntityRegistry, TENANT_GROUP, type Placement } from "./entity-registry";
+import { tenantTarget, type DatabaseTarget } from "./routing/database-target";
+import { dialectFor } from "./dialects";
+import type { TenantStrategy } from "./tenants/strategies/tenant-strategy";
+import { DataSourceFactory } from "./pool/data-source-factory";
+import { DataSourcePool } from "./pool/data-source-pool";
+import { DatabaseResolver } from "./routing/database-resolver";
+import { DatabaseSelection } from "./routing/database-selection";
+import { DecoratorRouter } from "./routing/decorator-router";
+import { EntityRegistry, TENANT_GROUP, type Placement } from "./registry/entity-registry";
 import { BootstrapError, ConfigurationError, messageOf, type BootstrapProblem } from "./errors";
 import { MigrationSets } from "./migrations/migration-set";
 import { Migrator } from "./migrations/migrator";
-import { OperationRunner } from "./operation-runner";
-import { RouterChain } from "./router-chain";
-import type { NormalizedOptions } from "./router-options";
+import { OperationRunner } from "./routed/operation-runner";
+import { RouterChain } from "./routing/router-chain";
+import type { NormalizedOptions } from "./config/router-options";
 import {
   createTemporarySqliteFolder,
   type TemporarySqliteFolder,
-} from "./strategies/temporary-sqlite";
-import { TenantDirectory } from "./tenant-directory";
-import { TenantProvisioner, type TenantStorage } from "./tenant-provisioner";
-import type { TenantRouter } from "./tenant-router";
+} from "./dialects/sqlite/temporary-sqlite";
+import { TenantDirectory } from "./tenants/tenant-directory";
+import { TenantProvisioner, type TenantStorage } from "./tenants/tenant-provisioner";
 
-/** The collaborators a TenantRouter is made of. */
-export interface RouterParts {
-  readonly options: NormalizedOptions;
+/** The collaborators a TenantRouter (`R`) is made of. */
+export interface RouterParts<R> {
+  readonly options: NormalizedOptions<R>;
   readonly registry: EntityRegistry;
   readonly pool: DataSourcePool;
   readonly resolver: DatabaseResolver;
   readonly runner: OperationRunner;
   readonly selection: DatabaseSelection;
   readonly migrator: Migrator;
-  readonly directory: TenantDirectory | undefined;
-  readonly provisioner: TenantProvisioner | undefined;
+  readonly directory: TenantDirectory<R> | undefined;
+  readonly provisioner: TenantProvisioner<R> | undefined;
   readonly testFolder: TemporarySqliteFolder | undefined;
   /** How to scope a transaction on a target to its tenant (schema-per-tenant), if needed. */
   readonly scopeFor: (
@@ -46,10 +45,10 @@ export interface RouterParts {
  * Discovers and validates entities and migrations (one `BootstrapError` for every problem),
  * then builds the router's collaborators. Nothing connects here.
  */
-export async function assembleRouter(
-  options: NormalizedOptions,
-  router: () => TenantRouter,
-): Promise<RouterParts> {
+export async function assembleRouter<R>(
+  options: NormalizedOptions<R>,
+  router: () => R,
+): Promise<RouterParts<R>> {
   const problems: BootstrapProblem[] = [];
   const sets = await MigrationSets.load(options.migrations, options.cwd, problems);
   checkGroups(sets, options, problems);

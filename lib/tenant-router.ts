@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from "typeorm";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
-import type { Placement } from "./entity-registry";
+import type { Placement } from "./registry/entity-registry";
 import { ConfigurationError, RouterClosedError, messageOf } from "./errors";
 import type { DatabaseMigrationResult, MigrationReport } from "./migrations/migration-report";
 import type { DatabaseStatus } from "./migrations/database-migrator";
@@ -11,15 +11,36 @@ import {
 } from "./migrations/generate-migration";
 import type { MigrateOptions, RevertOptions, StatusOptions } from "./migrations/migrator";
 import { failedDrift, verifyDatabase, type SchemaReport } from "./migrations/schema-verifier";
-import { RoutedEntityManager } from "./routed-entity-manager";
-import { RoutedRepository } from "./routed-repository";
+import { RoutedEntityManager } from "./routed/routed-entity-manager";
+import { RoutedRepository } from "./routed/routed-repository";
 import { assembleRouter, type RouterParts } from "./router-assembly";
-import type { DatabaseRef, EntityClass, Operation } from "./router-chain";
-import { normalizeOptions, type TenantRouterOptions } from "./router-options";
-import type { DatabaseFilter } from "./database-selection";
-import { runBounded } from "./run-bounded";
-import { routingContext, runInTransaction } from "./tenant-context";
-import { TransactionScope } from "./transaction-scope";
+import type { DatabaseRef, EntityClass, Operation } from "./routing/router-chain";
+import {
+  normalizeOptions,
+  type RouterOptionsOf,
+  type TenantListOf,
+  type TenantRegistrationOf,
+  type TenantsConfigOf,
+} from "./config/router-options";
+import type { DatabaseFilter } from "./routing/database-selection";
+import { runBounded } from "./concurrency/run-bounded";
+import { routingContext, runInTransaction } from "./context/tenant-context";
+import { TransactionScope } from "./context/transaction-scope";
+
+/** The options of `TenantRouter.create`. */
+export type TenantRouterOptions = RouterOptionsOf<TenantRouter>;
+
+/** How tenants are known and where their databases are. Give `options` or `strategy`. */
+export type TenantsConfig = TenantsConfigOf<TenantRouter>;
+
+/**
+ * How tenants are known: a static list, or a function (sync or async) that lists them, given
+ * the router so it can read a table in `default` (see `tenantsFromEntity`).
+ */
+export type TenantList = TenantListOf<TenantRouter>;
+
+/** Persists tenants created or dropped through the router (see `tenantsFromEntity`). */
+export type TenantRegistration = TenantRegistrationOf<TenantRouter>;
 
 /** Options of `router.transaction(options, fn)`. */
 export interface TransactionOptions {
@@ -83,11 +104,11 @@ export class TenantRouter {
     return this.#parts.options.source;
   }
 
-  readonly #parts: RouterParts;
+  readonly #parts: RouterParts<TenantRouter>;
   readonly #repositories = new Map<unknown, Repository<ObjectLiteral>>();
   #closed = false;
 
-  private constructor(parts: RouterParts) {
+  private constructor(parts: RouterParts<TenantRouter>) {
     this.#parts = parts;
     this.testMode = parts.options.testMode;
     this.manager = new RoutedEntityManager(parts.runner, {

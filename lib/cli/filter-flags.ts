@@ -1,4 +1,4 @@
-import type { DatabaseFilter } from "../database-selection";
+import type { DatabaseFilter } from "../routing/database-selection";
 
 /** The flags that pick databases: `--database` and `--tenant`, both repeatable. */
 export interface FilterFlags {

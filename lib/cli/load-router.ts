@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { RoutingError } from "../errors";
-import type { TenantRouterOptions } from "../router-options";
+import type { TenantRouterOptions } from "../tenant-router";
 import { TenantRouter } from "../tenant-router";
 import { CliUsageError } from "./cli-usage-error";
 

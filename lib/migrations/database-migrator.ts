@@ -1,7 +1,7 @@
 import type { DataSource, QueryRunner } from "typeorm";
-import type { DatabaseTarget } from "../database-target";
+import type { DatabaseTarget } from "../routing/database-target";
 import { MigrationFailedError, MigrationLockedError, RoutingError } from "../errors";
-import { dialectFor } from "../strategies/dialect";
+import { dialectFor } from "../dialects";
 import { instrumentQueryRunner } from "./instrumented-query-runner";
 import { acquireMigrationMutex } from "./migration-mutex";
 import type { Migration } from "./migration-set";

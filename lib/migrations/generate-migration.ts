@@ -1,9 +1,9 @@
 import { DataSource, type DataSourceOptions } from "typeorm";
-import { aliasTarget, tenantTarget, type DatabaseTarget } from "../database-target";
-import { TENANT_GROUP, type EntityRegistry } from "../entity-registry";
+import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
+import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
 import { ConfigurationError, MigrationFailedError, RoutingError } from "../errors";
-import type { NormalizedOptions } from "../router-options";
-import { dialectFor } from "../strategies/dialect";
+import type { NormalizedOptions } from "../config/router-options";
+import { dialectFor } from "../dialects";
 import type { Migrator } from "./migrator";
 
 /** Options of `router.generateMigration(group, name, options)`. */

@@ -1,5 +1,5 @@
 import type { MigrationInterface } from "typeorm";
-import { loadClasses } from "../class-loader";
+import { loadClasses } from "../registry/class-loader";
 import type { BootstrapProblem } from "../errors";
 
 /** A migration class (TypeORM's `MigrationInterface`, named `<Name><13-digit timestamp>`). */

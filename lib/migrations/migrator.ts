@@ -1,9 +1,9 @@
 import type { DataSource, QueryRunner } from "typeorm";
-import type { BulkMigrationState } from "../strategies/tenant-strategy";
-import type { DataSourcePool } from "../data-source-pool";
-import { refOf, type DatabaseTarget } from "../database-target";
-import type { DatabaseFilter, DatabaseSelection } from "../database-selection";
-import { TENANT_GROUP, type Placement } from "../entity-registry";
+import type { BulkMigrationState } from "../tenants/strategies/tenant-strategy";
+import type { DataSourcePool } from "../pool/data-source-pool";
+import { refOf, type DatabaseTarget } from "../routing/database-target";
+import type { DatabaseFilter, DatabaseSelection } from "../routing/database-selection";
+import { TENANT_GROUP, type Placement } from "../registry/entity-registry";
 import {
   ConfigurationError,
   MigrationFailedError,
@@ -12,8 +12,8 @@ import {
   RoutingError,
   messageOf,
 } from "../errors";
-import type { RouterChain } from "../router-chain";
-import { runBounded } from "../run-bounded";
+import type { RouterChain } from "../routing/router-chain";
+import { runBounded } from "../concurrency/run-bounded";
 import {
   migrateDatabase,
   readStatus,

@@ -1,5 +1,5 @@
 import type { DataSource, EntityMetadata } from "typeorm";
-import type { DatabaseTarget } from "../database-target";
+import type { DatabaseTarget } from "../routing/database-target";
 import { MigrationFailedError, RoutingError } from "../errors";
 import { labelOf, type DatabaseLabel } from "./migration-report";
 

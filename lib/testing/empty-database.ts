@@ -1,6 +1,6 @@
 import { DataSource, type DataSourceOptions } from "typeorm";
 import { DataSourceInitError } from "../errors";
-import { dialectFor } from "../strategies/dialect";
+import { dialectFor } from "../dialects";
 
 /** A fresh database made by {@link emptyDatabase}. */
 export interface EmptyDatabase {

@@ -1,5 +1,5 @@
 import type { DataSource, DataSourceOptions } from "typeorm";
-import type { DatabaseTarget } from "../database-target";
+import type { DatabaseTarget } from "../routing/database-target";
 import { ConfigurationError, UnknownMigrationError, type BootstrapProblem } from "../errors";
 import {
   migrateDatabase,

@@ -1,8 +1,9 @@
 import type { DataSourceOptions } from "typeorm";
 import { messageOf } from "../errors";
-import { toDatabaseConfig, type TenantRouterOptions } from "../router-options";
-import { dialectFor, type ScratchDatabase } from "../strategies/dialect";
-import { TenantRouter } from "../tenant-router";
+import { toDatabaseConfig } from "../config/router-options";
+import { dialectFor, type ScratchDatabase } from "../dialects";
+import { testingDialectFor } from "../dialects/testing-dialects";
+import { TenantRouter, type TenantRouterOptions } from "../tenant-router";
 
 /** Options of {@link createTestDatabases}. */
 export interface TestDatabasesOptions {
@@ -97,7 +98,10 @@ export async function createTestDatabases(
         await builder.close();
       }
       for (const tenant of tenants) {
-        databases.set(`tenant:${tenant}`, await scratch(() => dialect.cloneDatabase(template)));
+        databases.set(
+          `tenant:${tenant}`,
+          await scratch(() => testingDialectFor(template).cloneDatabase(template)),
+        );
       }
     }
     // Unknown tenants never reach this (the directory refuses them); the fallback only serves

@@ -1,0 +1,413 @@
+import type { DataSourceOptions } from "typeorm";
+import { ConfigurationError } from "../errors";
+import type { PoolOptions } from "../pool/data-source-pool";
+import { DEFAULT_ALIAS, TENANT_GROUP, type EntitySource } from "../registry/entity-registry";
+import type { Router } from "../routing/router-chain";
+import { databasePerTenant } from "../tenants/strategies/database-per-tenant";
+import type { TenantStrategy } from "../tenants/strategies/tenant-strategy";
+import type { MigrationsOptions } from "../migrations/migration-set";
+
+/** Settings every named database can have. */
+export interface DatabaseSettings {
+  /** Refuse every write to it outside test mode (`ReadOnlyDatabaseError`). */
+  readonly readOnly?: boolean;
+  /** Options of its test copy in test mode. Default: a temporary SQLite file. */
+  readonly testOptions?: DataSourceOptions;
+}
+
+/** A named database with routing settings. */
+export interface SingleDatabaseConfig extends DatabaseSettings {
+  /** TypeORM options of the database, without `entities` or `migrations` (the router adds them). */
+  readonly options: DataSourceOptions;
+}
+
+/**
+ * A named database with read replicas: reads go to a replica, writes and transactions to the
+ * primary, and a context that wrote reads from the primary for `stickyMs` afterwards.
+ */
+export interface ReplicatedDatabaseConfig extends DatabaseSettings {
+  /** TypeORM options of the primary. */
+  readonly primary: DataSourceOptions;
+  /** TypeORM options of each read replica (never migrated or written by the router). */
+  readonly replicas: readonly DataSourceOptions[];
+  /** Read-your-writes window after a write, in ms. Default 2000 (as in Rails). */
+  readonly stickyMs?: number;
+}
+
+/** A named database: one server, or a primary with read replicas. */
+export type DatabaseConfig = SingleDatabaseConfig | ReplicatedDatabaseConfig;
+
+/**
+ * How tenants are known: a static list, or a function (sync or async) that lists them, given
+ * the router `R` so it can read a table in `default` (see `tenantsFromEntity`). The public
+ * `TenantList` is this type over `TenantRouter`; the router type is a parameter here so that
+ * configuration never imports the façade that is built from it.
+ */
+export type TenantListOf<R> =
+  readonly string[] | ((router: R) => readonly string[] | Promise<readonly string[]>);
+
+/** Persists tenants created or dropped through the router `R` (see `tenantsFromEntity`). */
+export interface TenantRegistrationOf<R> {
+  /** Records a new tenant where `tenants.list` reads it from. */
+  readonly register?: (tenant: string, router: R) => Promise<void>;
+  /** Removes a dropped tenant from where `tenants.list` reads it. */
+  readonly unregister?: (tenant: string, router: R) => Promise<void>;
+}
+
+/** How tenants are known and where their databases are. Give `options` or `strategy`. */
+export interface TenantsConfigOf<R> extends TenantRegistrationOf<R> {
+  /** The tenants: a static list or a function listing them (see `tenantsFromEntity`). */
+  readonly list: TenantListOf<R>;
+  /** Database-per-tenant: the DataSource options of one tenant's database. */
+  readonly options?: (tenant: string) => DataSourceOptions;
+  /** A tenant strategy, instead of `options`. */
+  readonly strategy?: TenantStrategy;
+  /** Options of a tenant's test database in test mode. Default: a temporary SQLite file. */
+  readonly testOptions?: (tenant: string) => DataSourceOptions;
+  /** On a miss, re-read the list at most this often (ms). Default 1000. */
+  readonly refreshIntervalMs?: number;
+}
+
+/** The options of `TenantRouter.create`, over the router type `R` handed to tenant callbacks. */
+export interface RouterOptionsOf<R> {
+  /** Entity classes and globs; globs are imported eagerly at bootstrap. */
+  readonly entities: readonly EntitySource[];
+  /** Named databases; `default` is required. A value is DataSource options or a config. */
+  readonly databases: { readonly [alias: string]: DataSourceOptions | DatabaseConfig };
+  /** Tenants; required when any entity is `@External`. */
+  readonly tenants?: TenantsConfigOf<R>;
+  /** Custom routers, consulted before the decorator rules; the first definite answer wins. */
+  readonly routers?: readonly Router[];
+  /** Route every alias and tenant to a test database and allow writes to read-only ones. */
+  readonly testMode?: boolean;
+  /**
+   * What to do about entities TypeORM knows but `entities` did not discover: `"error"`
+   * (default) fails bootstrap; `"ignore"` is for entities that belong to another DataSource.
+   */
+  readonly undiscoveredEntities?: "error" | "ignore";
+  /** Limits of the tenant DataSource pool. */
+  readonly pool?: PoolOptions;
+  /** Directory relative globs are resolved from. Default `process.cwd()`. */
+  readonly cwd?: string;
+  /**
+   * Migration sets per group (classes or globs, imported at bootstrap): `default`, `tenant`,
+   * any alias, or a custom group that a router's `allowMigrate` places.
+   */
+  readonly migrations?: MigrationsOptions;
+  /** Each group's migrations table is `<prefix><group>`. Default `"migrations_"`. */
+  readonly migrationsTablePrefix?: string;
+}
+
+/** A database after validation. */
+export interface NormalizedDatabase {
+  readonly alias: string;
+  /** The (primary's) options. */
+  readonly options: DataSourceOptions;
+  readonly replicas: readonly DataSourceOptions[];
+  readonly stickyMs: number;
+  readonly readOnly: boolean;
+  readonly testOptions: DataSourceOptions | undefined;
+}
+
+/** Tenants after validation. */
+export interface NormalizedTenants<R = never> {
+  readonly list: TenantListOf<R>;
+  readonly registration: TenantRegistrationOf<R>;
+  readonly strategy: TenantStrategy;
+  readonly testOptions: ((tenant: string) => DataSourceOptions) | undefined;
+  readonly refreshIntervalMs: number;
+}
+
+/** The options of `TenantRouter.create` after validation. */
+export interface NormalizedOptions<R = never> {
+  /** The options as given. */
+  readonly source: RouterOptionsOf<R>;
+  readonly entities: readonly EntitySource[];
+  readonly databases: ReadonlyMap<string, NormalizedDatabase>;
+  readonly tenants: NormalizedTenants<R> | undefined;
+  readonly routers: readonly Router[];
+  readonly testMode: boolean;
+  readonly undiscoveredEntities: "error" | "ignore";
+  readonly pool: Required<PoolOptions>;
+  readonly cwd: string;
+  readonly migrations: MigrationsOptions;
+  readonly migrationsTablePrefix: string;
+}
+
+// The router owns these: it sets entities and migrations per placement, and never lets
+// TypeORM drop or migrate a database on initialize().
+const OWNED_KEYS = ["entities", "migrations", "migrationsRun", "dropSchema"] as const;
+
+/**
+ * Validates and normalizes `TenantRouter.create` options.
+ *
+ * @throws ConfigurationError naming the first invalid option and how to fix it.
+ */
+export function normalizeOptions<R>(options: RouterOptionsOf<R>): NormalizedOptions<R> {
+  if (!options || typeof options !== "object") {
+    throw ConfigurationError.invalid(
+      "TenantRouter.create(options)",
+      "options are missing",
+      "Pass { entities, databases, tenants }.",
+    );
+  }
+  if (!Array.isArray(options.entities)) {
+    throw ConfigurationError.invalid(
+      "entities",
+      "it must be an array of entity classes and globs",
+      'Pass e.g. entities: ["src/**/*.entity.{ts,js}"].',
+    );
+  }
+  for (const [index, source] of options.entities.entries()) {
+    if (typeof source !== "function" && (typeof source !== "string" || source.length === 0)) {
+      throw ConfigurationError.invalid(
+        `entities[${index}]`,
+        `${JSON.stringify(source)} is neither a class nor a glob`,
+        "Pass entity classes or non-empty glob strings.",
+      );
+    }
+  }
+  const databases = normalizeDatabases(options.databases);
+  const tenants = options.tenants === undefined ? undefined : normalizeTenants(options.tenants);
+  const routers = options.routers ?? [];
+  if (!Array.isArray(routers) || routers.some((router) => !router || typeof router !== "object")) {
+    throw ConfigurationError.invalid(
+      "routers",
+      "it must be an array of router objects",
+      "Pass objects with dbForRead/dbForWrite/allowRelation/allowMigrate methods.",
+    );
+  }
+  const undiscoveredEntities = options.undiscoveredEntities ?? "error";
+  if (undiscoveredEntities !== "error" && undiscoveredEntities !== "ignore") {
+    throw ConfigurationError.invalid(
+      "undiscoveredEntities",
+      `${JSON.stringify(undiscoveredEntities)} is not allowed`,
+      'Use "error" or "ignore".',
+    );
+  }
+  return Object.freeze({
+    source: options,
+    entities: Object.freeze([...options.entities]),
+    databases,
+    tenants,
+    routers: Object.freeze([...routers]),
+    testMode: options.testMode === true,
+    undiscoveredEntities,
+    pool: normalizePool(options.pool ?? {}),
+    cwd: options.cwd ?? process.cwd(),
+    migrations: normalizeMigrations(options.migrations ?? {}),
+    migrationsTablePrefix: normalizePrefix(options.migrationsTablePrefix ?? "migrations_"),
+  });
+}
+
+function normalizeDatabases(
+  databases: RouterOptionsOf<unknown>["databases"] | undefined,
+): ReadonlyMap<string, NormalizedDatabase> {
+  if (!databases || typeof databases !== "object" || !(DEFAULT_ALIAS in databases)) {
+    throw ConfigurationError.invalid(
+      "databases",
+      'there is no "default" database',
+      'Pass databases: { default: { type: "better-sqlite3", database: "app.db" } }.',
+    );
+  }
+  const normalized = new Map<string, NormalizedDatabase>();
+  for (const [alias, value] of Object.entries(databases)) {
+    if (alias === TENANT_GROUP || !/^[A-Za-z0-9_-]+$/.test(alias)) {
+      throw ConfigurationError.invalid(
+        `databases.${alias}`,
+        `"${alias}" cannot be an alias name`,
+        `Use letters, digits, "_" and "-"; "${TENANT_GROUP}" is reserved for tenant databases.`,
+      );
+    }
+    const config = toDatabaseConfig(value);
+    const replicated = "primary" in config;
+    const options = replicated ? config.primary : config.options;
+    const where = `databases.${alias}${isDatabaseConfig(value) ? (replicated ? ".primary" : ".options") : ""}`;
+    checkDataSourceOptions(options, where);
+    if (config.testOptions !== undefined)
+      checkDataSourceOptions(config.testOptions, `databases.${alias}.testOptions`);
+    const replicas = replicated ? normalizeReplicas(config, alias) : [];
+    normalized.set(
+      alias,
+      Object.freeze({
+        alias,
+        options,
+        replicas,
+        stickyMs: replicated ? (config.stickyMs ?? 2000) : 0,
+        readOnly: config.readOnly === true,
+        testOptions: config.testOptions,
+      }),
+    );
+  }
+  return normalized;
+}
+
+function normalizeTenants<R>(tenants: TenantsConfigOf<R>): NormalizedTenants<R> {
+  const { list } = tenants;
+  if (typeof list !== "function" && !Array.isArray(list)) {
+    throw ConfigurationError.invalid(
+      "tenants.list",
+      "it must be an array of tenant ids or a function",
+      'Pass list: ["acme", "globex"] or list: async () => [...].',
+    );
+  }
+  if ((tenants.options === undefined) === (tenants.strategy === undefined)) {
+    throw ConfigurationError.invalid(
+      "tenants",
+      "give exactly one of options or strategy",
+      "Pass options: (tenant) => DataSourceOptions for a database per tenant, or a strategy.",
+    );
+  }
+  if (tenants.options !== undefined && typeof tenants.options !== "function") {
+    throw ConfigurationError.invalid(
+      "tenants.options",
+      "it must be a function of the tenant id",
+      "Pass options: (tenant) => ({ type: ..., database: ... }).",
+    );
+  }
+  const refreshIntervalMs = tenants.refreshIntervalMs ?? 1000;
+  checkNonNegative(refreshIntervalMs, "tenants.refreshIntervalMs");
+  for (const hook of ["register", "unregister"] as const) {
+    if (tenants[hook] !== undefined && typeof tenants[hook] !== "function") {
+      throw ConfigurationError.invalid(
+        `tenants.${hook}`,
+        "it must be a function",
+        `Pass ${hook}: async (tenant, router) => { ... }, or leave it out.`,
+      );
+    }
+  }
+  return Object.freeze({
+    list,
+    registration: Object.freeze({ register: tenants.register, unregister: tenants.unregister }),
+    strategy: tenants.strategy ?? databasePerTenant(tenants.options!),
+    testOptions: tenants.testOptions,
+    refreshIntervalMs,
+  });
+}
+
+function normalizeMigrations(migrations: MigrationsOptions): MigrationsOptions {
+  if (typeof migrations !== "object" || migrations === null || Array.isArray(migrations)) {
+    throw ConfigurationError.invalid(
+      "migrations",
+      "it must map group names to lists of migrations",
+      'Pass e.g. migrations: { default: [...], tenant: ["migrations/tenant/*.ts"] }.',
+    );
+  }
+  for (const [group, sources] of Object.entries(migrations)) {
+    if (!/^[A-Za-z0-9_-]+$/.test(group)) {
+      throw ConfigurationError.invalid(
+        `migrations.${group}`,
+        `"${group}" cannot be a group name`,
+        'Use letters, digits, "_" and "-".',
+      );
+    }
+    if (
+      !Array.isArray(sources) ||
+      sources.some((s) => typeof s !== "function" && (typeof s !== "string" || s.length === 0))
+    ) {
+      throw ConfigurationError.invalid(
+        `migrations.${group}`,
+        "it must be an array of migration classes and globs",
+        'Pass e.g. [CreateUsers1700000000000, "migrations/default/*.ts"].',
+      );
+    }
+  }
+  return Object.freeze({ ...migrations });
+}
+
+function normalizePrefix(prefix: string): string {
+  if (typeof prefix !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) {
+    throw ConfigurationError.invalid(
+      "migrationsTablePrefix",
+      `${JSON.stringify(prefix)} is not a valid table name prefix`,
+      'Use letters, digits and "_", e.g. "migrations_".',
+    );
+  }
+  return prefix;
+}
+
+function normalizePool(pool: PoolOptions): Required<PoolOptions> {
+  const normalized = {
+    maxOpenTenants: pool.maxOpenTenants ?? 100,
+    idleTimeoutMs: pool.idleTimeoutMs ?? 300_000,
+    acquireTimeoutMs: pool.acquireTimeoutMs ?? 30_000,
+  };
+  if (!Number.isInteger(normalized.maxOpenTenants) || normalized.maxOpenTenants < 1) {
+    throw ConfigurationError.invalid(
+      "pool.maxOpenTenants",
+      `${normalized.maxOpenTenants} is not a positive integer`,
+      "Pass the most tenant DataSources to keep open, e.g. 100.",
+    );
+  }
+  checkNonNegative(normalized.idleTimeoutMs, "pool.idleTimeoutMs");
+  checkNonNegative(normalized.acquireTimeoutMs, "pool.acquireTimeoutMs");
+  return Object.freeze(normalized);
+}
+
+/**
+ * Checks DataSource options given to the router.
+ *
+ * @throws ConfigurationError when they have no `type` or set keys the router owns.
+ */
+export function checkDataSourceOptions(options: DataSourceOptions, where: string): void {
+  if (!options || typeof options !== "object" || typeof options.type !== "string") {
+    throw ConfigurationError.invalid(
+      where,
+      "it has no driver type",
+      'Pass TypeORM DataSource options such as { type: "better-sqlite3", database: "app.db" }.',
+    );
+  }
+  const owned = OWNED_KEYS.filter(
+    (key) => (options as unknown as Record<string, unknown>)[key] !== undefined,
+  );
+  if (owned.length > 0) {
+    throw ConfigurationError.invalid(
+      where,
+      `it sets ${owned.join(", ")}, which the router manages per placement`,
+      "Remove them: give entities once to TenantRouter.create({ entities }); migrations and schema changes go through the router.",
+    );
+  }
+}
+
+/** A `databases` entry as a {@link DatabaseConfig}, whichever form it was given in. */
+export function toDatabaseConfig(value: DataSourceOptions | DatabaseConfig): DatabaseConfig {
+  return isDatabaseConfig(value) ? value : { options: value };
+}
+
+function isDatabaseConfig(value: DataSourceOptions | DatabaseConfig): value is DatabaseConfig {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    ("options" in value || "primary" in value) &&
+    !("type" in value)
+  );
+}
+
+function normalizeReplicas(
+  config: ReplicatedDatabaseConfig,
+  alias: string,
+): readonly DataSourceOptions[] {
+  if (!Array.isArray(config.replicas) || config.replicas.length === 0) {
+    throw ConfigurationError.invalid(
+      `databases.${alias}.replicas`,
+      "it must be a non-empty array of DataSource options",
+      "List each read replica's options, or use { options } for a database without replicas.",
+    );
+  }
+  config.replicas.forEach((replica, index) =>
+    checkDataSourceOptions(replica, `databases.${alias}.replicas[${index}]`),
+  );
+  if (config.stickyMs !== undefined)
+    checkNonNegative(config.stickyMs, `databases.${alias}.stickyMs`);
+  return Object.freeze([...config.replicas]);
+}
+
+function checkNonNegative(value: number, where: string): void {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw ConfigurationError.invalid(
+      where,
+      `${value} is not a non-negative number`,
+      "Pass a number of milliseconds.",
+    );
+  }
+}

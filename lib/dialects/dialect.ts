@@ -1,0 +1,76 @@
+import { DataSource, type DataSourceOptions, type QueryRunner } from "typeorm";
+import { ConfigurationError } from "../errors";
+import type { SchemaSnapshot } from "./schema-snapshot";
+
+/** A throwaway database made by {@link Dialect.createScratchDatabase}. */
+export interface ScratchDatabase {
+  /** Options that connect to the scratch database (the given options, renamed). */
+  readonly options: DataSourceOptions;
+  /** Deletes the scratch database and everything in it. */
+  drop(): Promise<void>;
+}
+
+/**
+ * What the core needs from a driver. Every driver-specific statement lives behind this
+ * interface, one file per driver, so the core never branches on the driver.
+ */
+export interface Dialect {
+  /** The TypeORM driver types this dialect serves. */
+  readonly types: readonly string[];
+  /**
+   * Called inside an open transaction: makes sure no other migrator, in any process, works on
+   * the database (or schema) `scope` until that transaction ends. The lock is
+   * transaction-scoped, so it is released by the commit or rollback on the very connection
+   * that took it (safe behind PgBouncer in transaction mode). Resolves `false` when
+   * `timeoutMs` passed first.
+   */
+  lockMigrations(queryRunner: QueryRunner, scope: string, timeoutMs: number): Promise<boolean>;
+  /** Creates the (empty) database `options` points at; fails if it exists. */
+  createDatabase(options: DataSourceOptions): Promise<void>;
+  /** Drops the database `options` points at, if it exists. */
+  dropDatabase(options: DataSourceOptions): Promise<void>;
+  /**
+   * Creates an empty, uniquely named database next to the one `options` points at (same
+   * driver and server; a temporary file for SQLite), for work that must not touch real data.
+   */
+  createScratchDatabase(options: DataSourceOptions): Promise<ScratchDatabase>;
+}
+
+/**
+ * What `typeorm-router/testing` needs from a driver on top of {@link Dialect}: catalog
+ * introspection and database cloning. Kept apart so the main entry never loads it.
+ */
+export interface TestingDialect {
+  /** The TypeORM driver types this dialect serves. */
+  readonly types: readonly string[];
+  /**
+   * Reads the tables, keys, constraints, indexes and enums of `schema` (the connection's own
+   * when omitted) from the database catalog, for `snapshotSchema`.
+   */
+  introspect(queryRunner: QueryRunner, schema: string | undefined): Promise<SchemaSnapshot>;
+  /**
+   * Creates a uniquely named copy of the database `template` points at, schema and data
+   * (`CREATE DATABASE … TEMPLATE` on PostgreSQL, a file copy on SQLite). Nothing may be
+   * connected to the template meanwhile.
+   */
+  cloneDatabase(template: DataSourceOptions): Promise<ScratchDatabase>;
+}
+
+/**
+ * The entry of `dialects` that serves the driver of `source`.
+ *
+ * @throws ConfigurationError for a driver typeorm-router does not support yet.
+ */
+export function findDialect<T extends { readonly types: readonly string[] }>(
+  dialects: readonly T[],
+  source: DataSource | DataSourceOptions,
+): T {
+  const type = source instanceof DataSource ? source.options.type : source.type;
+  const dialect = dialects.find((candidate) => candidate.types.includes(type));
+  if (dialect) return dialect;
+  throw ConfigurationError.invalid(
+    `type "${type}"`,
+    "typeorm-router migrates and provisions postgres and better-sqlite3 databases only",
+    "Use one of those drivers for routed migrations and tenant provisioning.",
+  );
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from "node:crypto";
+import type { DataSourceOptions, QueryRunner } from "typeorm";
+import type { PostgresDataSourceOptions } from "typeorm/driver/postgres/PostgresDataSourceOptions";
+import { sleep } from "../../concurrency/sleep";
+import type { Dialect, ScratchDatabase } from "../dialect";
+import { onServer, quote, renamed, split } from "./postgres-server";
+
+// A transaction-scoped advisory lock: released by the commit or rollback, on the connection
+// that took it, even behind PgBouncer in transaction mode. Advisory locks are scoped to the
+// current database; the key adds the scope (the schema in schema-per-tenant setups) so that
+// two schemas of one database migrate independently.
+const LOCK_SQL = "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked";
+
+/** PostgreSQL: transaction-scoped advisory locks, polled until the timeout. */
+export const postgresDialect: Dialect = {
+  types: ["postgres"],
+  async lockMigrations(
+    queryRunner: QueryRunner,
+    scope: string,
+    timeoutMs: number,
+  ): Promise<boolean> {
+    const key = `typeorm-router:migrate:${scope}`;
+    const deadline = Date.now() + timeoutMs;
+    for (let wait = 25; ; wait = Math.min(wait * 2, 250)) {
+      const [row] = (await queryRunner.query(LOCK_SQL, [key])) as { locked: boolean }[];
+      if (row.locked) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(Math.min(wait, Math.max(deadline - Date.now(), 1)));
+    }
+  },
+  async createDatabase(options: DataSourceOptions): Promise<void> {
+    const { name, maintenance } = split(options as PostgresDataSourceOptions);
+    await onServer(maintenance, `CREATE DATABASE ${quote(name)}`);
+  },
+  async dropDatabase(options: DataSourceOptions): Promise<void> {
+    const { name, maintenance } = split(options as PostgresDataSourceOptions);
+    await onServer(maintenance, `DROP DATABASE IF EXISTS ${quote(name)} WITH (FORCE)`);
+  },
+  // A uniquely named database on the same server, with the configured schema created in it.
+  async createScratchDatabase(options: DataSourceOptions): Promise<ScratchDatabase> {
+    const name = `typeorm_router_scratch_${randomBytes(6).toString("hex")}`;
+    // A `driver` option may carry a pool bound to the real database (schemaPerTenant shares
+    // one): the scratch database gets its own connections.
+    const scratch = renamed({ ...(options as PostgresDataSourceOptions), driver: undefined }, name);
+    await postgresDialect.createDatabase(scratch);
+    const drop = () => postgresDialect.dropDatabase(scratch);
+    try {
+      if (scratch.schema) {
+        await onServer(
+          { ...scratch, schema: undefined },
+          `CREATE SCHEMA IF NOT EXISTS ${quote(scratch.schema)}`,
+        );
+      }
+    } catch (error) {
+      await drop();
+      throw error;
+    }
+    return Object.freeze({ options: scratch, drop });
+  },
+};

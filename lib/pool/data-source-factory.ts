@@ -1,0 +1,154 @@
+import { DataSource, type DataSourceOptions } from "typeorm";
+import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
+import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
+import { ConfigurationError, DataSourceInitError } from "../errors";
+import type { NormalizedOptions } from "../config/router-options";
+import { checkDataSourceOptions } from "../config/router-options";
+import { SharedMetadata } from "./shared-metadata";
+import type { TemporarySqliteFolder } from "../dialects/sqlite/temporary-sqlite";
+
+/** Props of {@link DataSourceFactory}. */
+export interface DataSourceFactoryProps {
+  readonly options: NormalizedOptions;
+  readonly registry: EntityRegistry;
+  /** In test mode, where default test databases go. */
+  readonly testFolder: TemporarySqliteFolder | undefined;
+  /**
+   * In test mode, migrates a freshly opened test database when migration groups apply to
+   * it; resolves `false` when none do (the schema then comes from the entities).
+   */
+  readonly migrateTestDatabase: (
+    target: DatabaseTarget,
+    dataSource: DataSource,
+  ) => Promise<boolean>;
+}
+
+// Used only to build metadata for tenants before any tenant is known; never connected.
+const BLUEPRINT_TENANT = "blueprint";
+
+/**
+ * Builds the DataSource of an alias or a tenant: the right options (real or test), the
+ * entity metadata it needs, and its schema:
+ * - outside test mode, synchronized from the entities only when its options ask for it;
+ * - in test mode, migrated when migration groups apply to it (then only
+ *   `@Unmanaged({ createInTests: true })` tables are synchronized), else synchronized.
+ * Only entities placed in the database's own group are ever created there.
+ */
+export class DataSourceFactory {
+  readonly #props: DataSourceFactoryProps;
+  // The tenant blueprint's metadata, reused by the tenant DataSources whose options allow it.
+  #tenantMetadata: SharedMetadata | undefined;
+
+  constructor(props: DataSourceFactoryProps) {
+    this.#props = props;
+  }
+
+  /** The placement group of `target`: its alias, or `"tenant"`. */
+  static groupOf(target: DatabaseTarget): string {
+    return target.kind === "alias" ? target.name : TENANT_GROUP;
+  }
+
+  /** The TypeORM options `target` connects with (test options in test mode). */
+  optionsFor(target: DatabaseTarget): DataSourceOptions {
+    const { options, testFolder } = this.#props;
+    if (target.kind === "alias") {
+      const database = options.databases.get(target.name)!;
+      if (target.replica !== undefined) return database.replicas[target.replica];
+      if (!options.testMode) return database.options;
+      return database.testOptions ?? testFolder!.optionsFor(`alias-${target.name}`);
+    }
+    const tenants = options.tenants;
+    if (!tenants) {
+      throw ConfigurationError.invalid(
+        "tenants",
+        `${target.description} was routed to, but no tenants are configured`,
+        "Add tenants: { list, options } to TenantRouter.create.",
+      );
+    }
+    if (!options.testMode) return tenants.strategy.optionsFor(target.name);
+    if (!tenants.testOptions) return testFolder!.optionsFor(`tenant-${target.name}`);
+    const testOptions = tenants.testOptions(target.name);
+    checkDataSourceOptions(testOptions, `tenants.testOptions("${target.name}")`);
+    return testOptions;
+  }
+
+  /**
+   * Creates, initializes and (when asked, or in test mode) synchronizes `target`'s DataSource.
+   *
+   * @throws DataSourceInitError naming the database, with the driver error as `cause`.
+   */
+  async open(target: DatabaseTarget): Promise<DataSource> {
+    const group = DataSourceFactory.groupOf(target);
+    const options = this.optionsFor(target);
+    const dataSource = this.#create(group, options);
+    try {
+      await dataSource.initialize();
+      if (this.#props.options.testMode) {
+        const migrated = await this.#props.migrateTestDatabase(target, dataSource);
+        this.#markSynchronizable(dataSource, group, migrated ? "test-only" : "managed");
+        await dataSource.synchronize();
+      } else if (options.synchronize === true && target.replica === undefined) {
+        this.#markSynchronizable(dataSource, group, "managed");
+        await dataSource.synchronize();
+      }
+      this.#markSynchronizable(dataSource, group, "managed");
+    } catch (cause) {
+      if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+      throw DataSourceInitError.failed(target.description, cause);
+    }
+    return dataSource;
+  }
+
+  /**
+   * A never-connected DataSource of `group` whose entity metadata is built, for the routed
+   * operations that need metadata but no connection (`create`, `merge`, `hasId`, `getId`).
+   */
+  async blueprint(group: string): Promise<DataSource> {
+    const target =
+      group === TENANT_GROUP ? tenantTarget(BLUEPRINT_TENANT) : aliasTarget(group, false);
+    const options = this.#optionsWithEntities(group, this.optionsFor(target));
+    const dataSource = new BlueprintDataSource(options);
+    await dataSource.buildMetadataOnly();
+    if (group === TENANT_GROUP) this.#tenantMetadata = new SharedMetadata(dataSource);
+    return dataSource;
+  }
+
+  #create(group: string, options: DataSourceOptions): DataSource {
+    const withEntities = this.#optionsWithEntities(group, options);
+    // Tenants only (an alias opens once), and not in test mode: open() marks `synchronize`
+    // on the metadata differently per database there while synchronize() runs, which shared
+    // metadata would leak between databases.
+    const shared =
+      group !== TENANT_GROUP || this.#props.options.testMode ? undefined : this.#tenantMetadata;
+    return shared?.accepts(withEntities)
+      ? shared.createDataSource(withEntities)
+      : new DataSource(withEntities);
+  }
+
+  #optionsWithEntities(group: string, options: DataSourceOptions): DataSourceOptions {
+    const { registry, options: routerOptions } = this.#props;
+    const entities = registry.metadataEntitiesFor(group, routerOptions.routers.length > 0);
+    return { ...options, synchronize: false, entities, migrations: [] };
+  }
+
+  // Marks which tables synchronize() may create here (and verifySchema expects): entities
+  // placed in this group that are managed, plus test-only ones in test mode; or, with
+  // "test-only", just the @Unmanaged({ createInTests: true }) ones.
+  #markSynchronizable(dataSource: DataSource, group: string, which: "managed" | "test-only"): void {
+    const { registry, options } = this.#props;
+    for (const metadata of dataSource.entityMetadatas) {
+      if (typeof metadata.target !== "function") continue;
+      const placement = registry.placementOf(metadata.target);
+      const testOnly = options.testMode && placement.unmanaged && placement.createInTests;
+      const wanted = which === "test-only" ? testOnly : !placement.unmanaged || testOnly;
+      metadata.synchronize = placement.group === group && wanted;
+    }
+  }
+}
+
+// Builds entity metadata without connecting (DataSource.buildMetadatas is protected).
+class BlueprintDataSource extends DataSource {
+  buildMetadataOnly(): Promise<void> {
+    return this.buildMetadatas();
+  }
+}

@@ -1,0 +1,325 @@
+import type { DataSource } from "typeorm";
+import type { DatabaseTarget } from "../routing/database-target";
+import { PoolExhaustedError, RouterClosedError, messageOf } from "../errors";
+
+/** A DataSource held open for the duration of some work; call `release()` when done. */
+export interface Lease {
+  readonly dataSource: DataSource;
+  release(): void;
+}
+
+/** Limits of the tenant DataSource pool. */
+export interface PoolOptions {
+  /** Most tenant DataSources open at once; idle ones are evicted beyond it. Default 100. */
+  readonly maxOpenTenants?: number;
+  /** Close a tenant DataSource unused for this long; 0 never does. Default 300000 (5 min). */
+  readonly idleTimeoutMs?: number;
+  /** How long a call waits for a slot when every open tenant is busy. Default 30000. */
+  readonly acquireTimeoutMs?: number;
+}
+
+/** What the pool needs from its owner. */
+export interface PoolProps extends Required<PoolOptions> {
+  /** Creates and initializes the DataSource of `target`; must throw a routing error on failure. */
+  readonly open: (target: DatabaseTarget) => Promise<DataSource>;
+}
+
+interface Entry {
+  readonly target: DatabaseTarget;
+  readonly ready: Promise<DataSource>;
+  dataSource: DataSource | undefined;
+  refs: number;
+  /** When it was last used (ms), for idle eviction. */
+  lastUsed: number;
+  /** Order of last use, for LRU eviction: uses within one millisecond are common. */
+  lastUse: number;
+}
+
+/**
+ * Opens DataSources on demand and keeps them: aliases for the router's lifetime, tenants in
+ * an LRU capped at `maxOpenTenants` with idle eviction.
+ *
+ * - Single-flight: concurrent first calls for one target share one `initialize()`.
+ * - Reference-counted: a DataSource in use by a call is never evicted.
+ */
+export class DataSourcePool {
+  readonly #props: PoolProps;
+  readonly #entries = new Map<string, Entry>();
+  readonly #waiters = new Set<() => void>();
+  // Closes in progress: their slots count as open until the DataSource is really closed.
+  readonly #closing = new Set<Promise<void>>();
+  readonly #sweeper: NodeJS.Timeout | undefined;
+  #openTenants = 0;
+  #uses = 0;
+  #closed = false;
+
+  constructor(props: PoolProps) {
+    this.#props = props;
+    if (props.idleTimeoutMs > 0) {
+      const every = Math.max(Math.min(props.idleTimeoutMs / 2, 60_000), 50);
+      // Failures are reported as warnings by #destroy; nothing else to do with them here.
+      this.#sweeper = setInterval(() => void this.#sweepIdle().catch(() => undefined), every);
+      this.#sweeper.unref();
+    }
+  }
+
+  /** Runs `fn` with the DataSource of `target`, holding it open until `fn` settles. */
+  use<T>(target: DatabaseTarget, fn: (dataSource: DataSource) => Promise<T>): Promise<T> {
+    const entry = this.#entries.get(target.key);
+    if (entry?.dataSource !== undefined && !this.#closed)
+      return this.#run(entry, entry.dataSource, fn);
+    return this.#acquireEntry(target).then((opened) =>
+      this.#run(opened, opened.dataSource!, fn, true),
+    );
+  }
+
+  /** Holds the DataSource of `target` open until the lease is released. */
+  async acquire(target: DatabaseTarget): Promise<Lease> {
+    const entry = await this.#acquireEntry(target);
+    let released = false;
+    return {
+      dataSource: entry.dataSource!,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#release(entry);
+      },
+    };
+  }
+
+  /** The DataSource of `target` if it is open right now, without opening it. */
+  peek(target: DatabaseTarget): DataSource | undefined {
+    const entry = this.#entries.get(target.key);
+    if (entry?.dataSource === undefined) return undefined;
+    this.#touch(entry);
+    return entry.dataSource;
+  }
+
+  /** Counts of open DataSources, for monitoring and tests. */
+  stats(): { open: number; openTenants: number; inUse: number; keys: string[] } {
+    const entries = [...this.#entries.values()];
+    return {
+      open: entries.length,
+      openTenants: this.#openTenants,
+      inUse: entries.filter((entry) => entry.refs > 0).length,
+      keys: entries.map((entry) => entry.target.key),
+    };
+  }
+
+  /**
+   * Takes `target` out of the pool at once (new calls open it afresh) and closes its
+   * DataSource once the calls using it have finished (e.g. before dropping a tenant).
+   */
+  async evict(target: DatabaseTarget): Promise<void> {
+    const entry = this.#entries.get(target.key);
+    if (entry) await this.#close(entry, true);
+  }
+
+  /** Closes every DataSource; later calls throw `RouterClosedError`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#wakeAll();
+    const errors: unknown[] = [];
+    for (const entry of [...this.#entries.values()]) this.#close(entry);
+    await Promise.all([...this.#closing].map((closing) => closing.catch((e) => errors.push(e))));
+    if (errors.length > 0) throw errors[0];
+  }
+
+  #run<T>(
+    entry: Entry,
+    dataSource: DataSource,
+    fn: (dataSource: DataSource) => Promise<T>,
+    alreadyCounted = false,
+  ): Promise<T> {
+    if (!alreadyCounted) entry.refs++;
+    this.#touch(entry);
+    let result: Promise<T>;
+    try {
+      result = fn(dataSource);
+    } catch (error) {
+      this.#release(entry);
+      return Promise.reject(error);
+    }
+    return result.then(
+      (value) => {
+        this.#release(entry);
+        return value;
+      },
+      (error: unknown) => {
+        this.#release(entry);
+        throw error;
+      },
+    );
+  }
+
+  // Returns the entry with one reference taken for the caller.
+  async #acquireEntry(target: DatabaseTarget): Promise<Entry> {
+    const startedAt = Date.now();
+    for (;;) {
+      if (this.#closed) throw RouterClosedError.used(`open ${target.description}`);
+      const existing = this.#entries.get(target.key);
+      if (existing) {
+        existing.refs++;
+        try {
+          await existing.ready;
+        } catch (error) {
+          existing.refs--;
+          throw error;
+        }
+        this.#touch(existing);
+        return existing;
+      }
+      if (target.kind === "tenant" && this.#openTenants >= this.#props.maxOpenTenants) {
+        if (!(await this.#evictLeastRecentlyUsed())) await this.#waitForSlot(target, startedAt);
+        continue;
+      }
+      return this.#openEntry(target);
+    }
+  }
+
+  async #openEntry(target: DatabaseTarget): Promise<Entry> {
+    let resolveReady!: (dataSource: DataSource) => void;
+    let rejectReady!: (error: unknown) => void;
+    const entry: Entry = {
+      target,
+      ready: new Promise<DataSource>((resolve, reject) => {
+        resolveReady = resolve;
+        rejectReady = reject;
+      }),
+      dataSource: undefined,
+      refs: 1,
+      lastUsed: Date.now(),
+      lastUse: ++this.#uses,
+    };
+    // Waiters that fail must not surface as unhandled rejections on the shared promise.
+    entry.ready.catch(() => undefined);
+    this.#entries.set(target.key, entry);
+    if (target.kind === "tenant") this.#openTenants++;
+    try {
+      entry.dataSource = await this.#props.open(target);
+    } catch (error) {
+      this.#forget(entry);
+      rejectReady(error);
+      throw error;
+    }
+    if (this.#closed) {
+      this.#forget(entry);
+      await entry.dataSource.destroy();
+      const closed = RouterClosedError.used(`open ${target.description}`);
+      rejectReady(closed);
+      throw closed;
+    }
+    resolveReady(entry.dataSource);
+    return entry;
+  }
+
+  #release(entry: Entry): void {
+    entry.refs--;
+    this.#touch(entry);
+    if (entry.refs === 0 && this.#waiters.size > 0) this.#wakeAll();
+  }
+
+  #touch(entry: Entry): void {
+    entry.lastUsed = Date.now();
+    entry.lastUse = ++this.#uses;
+  }
+
+  async #evictLeastRecentlyUsed(): Promise<boolean> {
+    let oldest: Entry | undefined;
+    for (const entry of this.#entries.values()) {
+      if (entry.target.kind !== "tenant" || entry.refs > 0 || entry.dataSource === undefined) {
+        continue;
+      }
+      if (!oldest || entry.lastUse < oldest.lastUse) oldest = entry;
+    }
+    if (!oldest) return false;
+    await this.#close(oldest);
+    return true;
+  }
+
+  async #sweepIdle(): Promise<void> {
+    const cutoff = Date.now() - this.#props.idleTimeoutMs;
+    const idle = [...this.#entries.values()].filter(
+      (entry) =>
+        entry.target.kind === "tenant" &&
+        entry.refs === 0 &&
+        entry.dataSource !== undefined &&
+        entry.lastUsed < cutoff,
+    );
+    await Promise.all(idle.map((entry) => this.#close(entry)));
+  }
+
+  // Removes the entry now; frees its slot only once its DataSource is really closed, so the
+  // process never holds more connections than the cap allows.
+  #close(entry: Entry, waitForIdle = false): Promise<void> {
+    if (this.#entries.get(entry.target.key) !== entry) return Promise.resolve();
+    this.#entries.delete(entry.target.key);
+    const closing = this.#destroy(entry, waitForIdle).finally(() => {
+      this.#closing.delete(closing);
+      if (entry.target.kind === "tenant") this.#openTenants--;
+      this.#wakeAll();
+    });
+    this.#closing.add(closing);
+    return closing;
+  }
+
+  async #destroy(entry: Entry, waitForIdle: boolean): Promise<void> {
+    while (waitForIdle && entry.refs > 0 && !this.#closed) await this.#nextWake();
+    const dataSource = entry.dataSource ?? (await entry.ready.catch(() => undefined));
+    if (!dataSource?.isInitialized) return;
+    try {
+      await dataSource.destroy();
+    } catch (error) {
+      // Closing is best effort for evictions: report it, never hide it.
+      process.emitWarning(
+        `typeorm-router: closing ${entry.target.description} failed: ${messageOf(error)}`,
+        { code: "TYPEORM_ROUTER_CLOSE_FAILED" },
+      );
+      if (this.#closed) throw error;
+    }
+  }
+
+  #forget(entry: Entry): void {
+    if (this.#entries.get(entry.target.key) !== entry) return;
+    this.#entries.delete(entry.target.key);
+    if (entry.target.kind === "tenant") this.#openTenants--;
+    this.#wakeAll();
+  }
+
+  #waitForSlot(target: DatabaseTarget, startedAt: number): Promise<void> {
+    const remaining = this.#props.acquireTimeoutMs - (Date.now() - startedAt);
+    if (remaining <= 0) {
+      return Promise.reject(
+        PoolExhaustedError.timedOut(
+          target.description,
+          this.#props.maxOpenTenants,
+          this.#props.acquireTimeoutMs,
+        ),
+      );
+    }
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, remaining);
+      this.#waiters.add(wake);
+    });
+  }
+
+  #nextWake(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        this.#waiters.delete(wake);
+        resolve();
+      };
+      this.#waiters.add(wake);
+    });
+  }
+
+  #wakeAll(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+}

@@ -1,0 +1,241 @@
+import {
+  EntityManager,
+  InstanceChecker,
+  type DataSource,
+  type EntityMetadata,
+  type EntityTarget,
+  type ObjectLiteral,
+  type Repository,
+  type SelectQueryBuilder,
+} from "typeorm";
+import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
+import { UnroutableOperationError } from "../errors";
+import type { OperationRunner } from "./operation-runner";
+import type { EntityClass, Operation } from "../routing/router-chain";
+import { routingContext } from "../context/tenant-context";
+
+/** What the routed manager delegates back to its router. */
+export interface RoutedManagerHooks {
+  getRepository<T extends ObjectLiteral>(target: EntityTarget<T>): Repository<T>;
+  transaction<T>(
+    options: { isolationLevel?: IsolationLevel },
+    fn: (manager: EntityManager) => Promise<T>,
+  ): Promise<T>;
+}
+
+type Kind = Operation | "metadata";
+
+// How each EntityManager method that names an entity is routed.
+const ROUTED_METHODS: ReadonlyArray<readonly [string, Kind]> = [
+  ...(
+    [
+      "find",
+      "findBy",
+      "findAndCount",
+      "findAndCountBy",
+      "findOne",
+      "findOneBy",
+      "findOneOrFail",
+      "findOneByOrFail",
+      "exists",
+      "existsBy",
+      "count",
+      "countBy",
+      "sum",
+      "average",
+      "minimum",
+      "maximum",
+      "preload",
+    ] as const
+  ).map((name) => [name, "read"] as const),
+  ...(
+    [
+      "save",
+      "remove",
+      "softRemove",
+      "recover",
+      "insert",
+      "upsert",
+      "update",
+      "updateAll",
+      "delete",
+      "deleteAll",
+      "softDelete",
+      "restore",
+      "clear",
+      "increment",
+      "decrement",
+    ] as const
+  ).map((name) => [name, "write"] as const),
+  ...(["create", "merge", "hasId", "getId"] as const).map((name) => [name, "metadata"] as const),
+];
+
+// Methods whose first argument may be the entity itself rather than its class.
+const ENTITY_FIRST = new Set(["save", "remove", "softRemove", "recover"]);
+
+type AnyMethod = (...args: unknown[]) => Promise<unknown> | unknown;
+
+/**
+ * An EntityManager that routes every call by the entity it names: reads through
+ * `dbForRead`, writes through `dbForWrite`, inside the current `router.transaction()` when
+ * there is one. `instanceof EntityManager` stays true.
+ *
+ * Calls that name no entity (`query`, a bare `createQueryBuilder()`) run only inside a
+ * transaction that has picked its database; elsewhere use `router.query(target, ...)`.
+ */
+export class RoutedEntityManager extends EntityManager {
+  readonly #runner: OperationRunner;
+  readonly #hooks: RoutedManagerHooks;
+
+  /** @internal Built by TenantRouter. */
+  constructor(runner: OperationRunner, hooks: RoutedManagerHooks) {
+    // The routed manager has no single DataSource; `dataSource` throws (see below).
+    super(undefined as unknown as DataSource);
+    this.#runner = runner;
+    this.#hooks = hooks;
+  }
+
+  static {
+    for (const [name, kind] of ROUTED_METHODS) {
+      Object.defineProperty(this.prototype, name, {
+        configurable: true,
+        writable: true,
+        value: function routed(this: RoutedEntityManager, ...args: unknown[]) {
+          return this.#dispatch(name, kind, args);
+        },
+      });
+    }
+    // EntityManager assigns `dataSource` in its constructor; keep that assignment harmless
+    // and make every later read explain why it is ambiguous.
+    Object.defineProperty(this.prototype, "dataSource", {
+      configurable: true,
+      get(): never {
+        throw UnroutableOperationError.ambiguousProperty("dataSource");
+      },
+      set() {},
+    });
+  }
+
+  /** @internal The runner routed repositories share. */
+  get runner(): OperationRunner {
+    return this.#runner;
+  }
+
+  /** The metadata of `target` (from a never-connected DataSource of its placement). */
+  metadataOf(target: EntityTarget<ObjectLiteral>): EntityMetadata {
+    return this.#runner
+      .metadataManager(target as EntityClass | string)
+      .connection.getMetadata(target);
+  }
+
+  /** Routes a query builder for an entity (the database must be open), or uses the pinned transaction. */
+  override createQueryBuilder<Entity extends ObjectLiteral>(
+    entityClass?: EntityTarget<Entity> | unknown,
+    alias?: string,
+  ): SelectQueryBuilder<Entity> {
+    if (entityClass === undefined || alias === undefined) {
+      return this.#pinnedManager(
+        "createQueryBuilder",
+      ).createQueryBuilder() as SelectQueryBuilder<Entity>;
+    }
+    const target = entityClass as EntityClass | string;
+    return this.#runner
+      .syncManager(target, "createQueryBuilder")
+      .createQueryBuilder(target as EntityTarget<Entity>, alias);
+  }
+
+  /** Runs raw SQL inside the current transaction once it has picked its database. */
+  override query<T = unknown>(query: string, parameters?: unknown[]): Promise<T> {
+    try {
+      return this.#pinnedManager("query").query(query, parameters) as Promise<T>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Returns the router's routed repository for `target`. */
+  override getRepository<Entity extends ObjectLiteral>(
+    target: EntityTarget<Entity>,
+  ): Repository<Entity> {
+    return this.#hooks.getRepository(target);
+  }
+
+  /** Runs `fn` in `router.transaction()`. */
+  override transaction<T>(
+    isolationOrFn: IsolationLevel | ((manager: EntityManager) => Promise<T>),
+    maybeFn?: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    if (typeof isolationOrFn === "function") return this.#hooks.transaction({}, isolationOrFn);
+    return this.#hooks.transaction({ isolationLevel: isolationOrFn }, maybeFn!);
+  }
+
+  /** Routed repositories already follow the current transaction; returns `repository` as is. */
+  override withRepository<Entity extends ObjectLiteral, R extends Repository<Entity>>(
+    repository: R,
+  ): R {
+    if (repository.manager === this) return repository;
+    throw UnroutableOperationError.unsupported(
+      "withRepository() with a repository that is not routed",
+      "Use router.getRepository(Entity) (or its .extend()) instead; it follows the transaction by itself.",
+    );
+  }
+
+  /** Not supported: tree repositories are not routed yet. */
+  override getTreeRepository(): never {
+    throw UnroutableOperationError.unsupported(
+      "getTreeRepository()",
+      "Use (await router.dataSourceFor(Entity)).getTreeRepository(Entity) for now.",
+    );
+  }
+
+  /** Not supported: MongoDB is not a routed driver. */
+  override getMongoRepository(): never {
+    throw UnroutableOperationError.unsupported("getMongoRepository()", "MongoDB is not supported.");
+  }
+
+  /** Nothing to release: routed calls release their connections themselves. */
+  override release(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  #pinnedManager(method: string): EntityManager {
+    const transaction = routingContext()?.transaction;
+    const manager = transaction?.pinnedManagerAnywhere();
+    if (manager) return manager;
+    throw UnroutableOperationError.withoutTarget(method);
+  }
+
+  #dispatch(name: string, kind: Kind, args: unknown[]): unknown {
+    let target: unknown = args[0];
+    let instance: object | undefined;
+    if (ENTITY_FIRST.has(name)) {
+      const first = args[0];
+      const named =
+        args.length > 1 &&
+        (typeof first === "function" ||
+          typeof first === "string" ||
+          InstanceChecker.isEntitySchema(first));
+      instance = (named ? args[1] : first) as object | undefined;
+      if (!named) target = (Array.isArray(first) ? first[0] : first)?.constructor;
+      if (Array.isArray(instance) && instance.length === 0) return Promise.resolve(instance);
+    } else if ((name === "hasId" || name === "getId") && args.length === 1) {
+      target = (args[0] as object).constructor;
+    }
+    const entity = target as EntityClass | string;
+    if (kind === "metadata") {
+      const manager = this.#runner.metadataManager(entity);
+      return (manager[name as keyof EntityManager] as AnyMethod).apply(manager, args);
+    }
+    return this.#runner.run(
+      entity,
+      kind,
+      instance,
+      name,
+      (manager) =>
+        (manager[name as keyof EntityManager] as AnyMethod).apply(
+          manager,
+          args,
+        ) as Promise<unknown>,
+    );
+  }
+}
