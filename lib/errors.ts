@@ -27,7 +27,11 @@ export type RoutingErrorCode =
   | "MIGRATION_FAILED"
   | "TENANT_EXISTS"
   | "CONFIRMATION_REQUIRED"
-  | "UNKNOWN_MIGRATION";
+  | "UNKNOWN_MIGRATION"
+  | "RESERVED_STORAGE"
+  | "UNOWNED_STORAGE"
+  | "NAME_TOO_LONG"
+  | "MIGRATION_INTERRUPTED";
 
 /**
  * Base class of every error thrown by typeorm-router.
@@ -161,8 +165,9 @@ export class UnknownTenantError extends RoutingError {
     message: string,
     /** The tenant that was asked for. */
     readonly tenant: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 
   /** `tenant` is not in the directory; `source` says how tenants are known. */
@@ -171,6 +176,30 @@ export class UnknownTenantError extends RoutingError {
       `Unknown tenant "${tenant}": it is not listed by ${source}. No connection was opened. ` +
         `Add the tenant there (or with router.tenants.create()) before routing to it.`,
       tenant,
+    );
+  }
+
+  /** `tenant` is being dropped: new work is refused while in-flight work drains. */
+  static leaving(tenant: string): UnknownTenantError {
+    return new UnknownTenantError(
+      `Unknown tenant "${tenant}": it is being dropped (router.tenants.drop), so new work is ` +
+        `refused while its in-flight work drains. No connection was opened. Stop routing ` +
+        `requests to it.`,
+      tenant,
+    );
+  }
+
+  /**
+   * The database answered that `tenant`'s database or tables do not exist, and the directory
+   * no longer lists it: it was dropped (perhaps by another process).
+   */
+  static dropped(tenant: string, cause: unknown): UnknownTenantError {
+    return new UnknownTenantError(
+      `Unknown tenant "${tenant}": its storage is gone (${messageOf(cause)}) and the tenant ` +
+        `directory no longer lists it, so it was dropped, perhaps by another process. Stop ` +
+        `routing requests to it.`,
+      tenant,
+      { cause },
     );
   }
 }
@@ -421,15 +450,34 @@ export class MigrationLockedError extends RoutingError {
     super(message);
   }
 
-  /** Waited `waitedMs` for the lock of `database`. */
-  static timedOut(database: string, waitedMs: number): MigrationLockedError {
+  /** Waited `waitedMs` for the lock of `database`; `command` is what to run again. */
+  static timedOut(
+    database: string,
+    waitedMs: number,
+    command: MigrationCommand = "migrate",
+  ): MigrationLockedError {
     return new MigrationLockedError(
       `Another migrator holds the migration lock of ${database}; gave up after ${waitedMs} ms ` +
-        `and changed nothing there. Wait for it to finish and run migrate again, or raise ` +
+        `and changed nothing there. Wait for it to finish and run ${command} again, or raise ` +
         `lockTimeoutMs.`,
     );
   }
+
+  /**
+   * `migration` (transaction = false) is being run on `database` by `owner`, a migrator that
+   * is still alive: it was left to it.
+   */
+  static running(migration: string, database: string, owner: string): MigrationLockedError {
+    return new MigrationLockedError(
+      `Migration "${migration}" (transaction = false) is being run on ${database} by ${owner}, ` +
+        `which is still connected; it was left to it, and nothing after it ran. Wait for it to ` +
+        `finish and run migrate again.`,
+    );
+  }
 }
+
+/** The command whose failure an error reports, so its advice names the right one. */
+export type MigrationCommand = "migrate" | "revert";
 
 /** Reported when a migration throws; the driver or migration error is its `cause`. */
 export class MigrationFailedError extends RoutingError {
@@ -440,16 +488,23 @@ export class MigrationFailedError extends RoutingError {
     super(message, options);
   }
 
-  /** `migration` failed on `database`; `rolledBack` says what was undone. */
+  /**
+   * `migration` failed on `database` while `command` ran (its `down()` for a revert);
+   * `rolledBack` says what was undone.
+   */
   static failed(
     migration: string,
     database: string,
     rolledBack: string,
     cause: unknown,
+    command: MigrationCommand = "migrate",
   ): MigrationFailedError {
+    const advice =
+      command === "revert"
+        ? `Reverting it failed. Fix its down() and run revert again; the reverts before it stay.`
+        : `Fix the migration and run migrate again; databases that succeeded stay migrated.`;
     return new MigrationFailedError(
-      `Migration "${migration}" failed on ${database}: ${messageOf(cause)}. ${rolledBack} ` +
-        `Fix the migration and run migrate again; databases that succeeded stay migrated.`,
+      `Migration "${migration}" failed on ${database}: ${messageOf(cause)}. ${rolledBack} ${advice}`,
       { cause },
     );
   }
@@ -465,8 +520,8 @@ export class TenantExistsError extends RoutingError {
   readonly code = "TENANT_EXISTS" as const;
 
   /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
   }
 
   /** `tenant` is already listed. */
@@ -474,6 +529,19 @@ export class TenantExistsError extends RoutingError {
     return new TenantExistsError(
       `Tenant "${tenant}" already exists; nothing was created. Pick another id, or drop it ` +
         `first with router.tenants.drop("${tenant}", { confirm: "${tenant}" }).`,
+    );
+  }
+
+  /**
+   * `storage` (the tenant's schema or database) already exists: another `create` of the same
+   * id won the race, in this process or another one; the driver error is the `cause`.
+   */
+  static storageExists(tenant: string, storage: string, cause?: unknown): TenantExistsError {
+    return new TenantExistsError(
+      `Tenant "${tenant}" already exists: ${storage} exists (another tenants.create of the ` +
+        `same id won, or it was left by an earlier one); nothing was created or changed. Pick ` +
+        `another id, or drop it first with router.tenants.drop("${tenant}", { confirm: "${tenant}" }).`,
+      { cause },
     );
   }
 }
@@ -521,6 +589,149 @@ export class UnknownMigrationError extends RoutingError {
         `migration to the "migrations" option.`,
       name,
       known,
+    );
+  }
+}
+
+/**
+ * Thrown when `tenants.create` or `tenants.drop` would touch storage the router must never
+ * own: a system schema (`public`, `pg_*`, `information_schema`), a server's own database
+ * (`postgres`, `template0`, `template1`), the `default` database or any alias's database.
+ * Nothing was created or dropped.
+ */
+export class ReservedStorageError extends RoutingError {
+  readonly code = "RESERVED_STORAGE" as const;
+
+  /** @internal Build errors through the static factories. */
+  constructor(
+    message: string,
+    /** The schema or database that was refused. */
+    readonly storage: string,
+  ) {
+    super(message);
+  }
+
+  /** `storage` of `tenant` is reserved because `reason`; `operation` was refused. */
+  static refused(
+    operation: "create" | "drop",
+    tenant: string,
+    storage: string,
+    reason: string,
+  ): ReservedStorageError {
+    return new ReservedStorageError(
+      `Refused to ${operation} tenant "${tenant}": its storage is ${storage}, which ${reason}. ` +
+        `Nothing was ${operation === "create" ? "created" : "dropped"}. Map tenants to names ` +
+        `of their own (the default schema is tenant_<id>).`,
+      storage,
+    );
+  }
+}
+
+/**
+ * Thrown by `tenants.drop` for a schema or database that the router did not create: it lacks
+ * the mark `tenants.create` puts on it (`COMMENT ON SCHEMA/DATABASE … IS 'typeorm-router
+ * tenant <id>'`, or SQLite's `application_id`). Nothing was dropped.
+ */
+export class UnownedStorageError extends RoutingError {
+  readonly code = "UNOWNED_STORAGE" as const;
+
+  /** @internal Build errors through the static factories. */
+  constructor(
+    message: string,
+    /** The schema or database that was refused. */
+    readonly storage: string,
+  ) {
+    super(message);
+  }
+
+  /** `storage` of `tenant` carries `found` instead of the mark `expected`. */
+  static unmarked(
+    tenant: string,
+    storage: string,
+    found: string | undefined,
+    adopt: string,
+  ): UnownedStorageError {
+    const carries = found ? `carries the mark ${JSON.stringify(found)}` : "carries no mark";
+    return new UnownedStorageError(
+      `Refused to drop tenant "${tenant}": ${storage} ${carries}, so typeorm-router did not ` +
+        `create it for this tenant, and it drops only what it created. Nothing was dropped. If ` +
+        `it really is this tenant's storage, adopt it first: ${adopt}`,
+      storage,
+    );
+  }
+}
+
+/**
+ * Thrown before anything runs when a tenant's schema or database name is longer than the
+ * server keeps (63 bytes on PostgreSQL, 64 characters on MySQL): the server would silently
+ * truncate it, and two tenants would collide.
+ */
+export class NameTooLongError extends RoutingError {
+  readonly code = "NAME_TOO_LONG" as const;
+
+  /** @internal Build errors through the static factories. */
+  constructor(
+    message: string,
+    /** The name that was refused. */
+    readonly storage: string,
+  ) {
+    super(message);
+  }
+
+  /** `name` (`what` of `tenant`) is `length` long; the server keeps `limit`. */
+  static refused(
+    tenant: string,
+    what: string,
+    name: string,
+    length: string,
+    limit: string,
+  ): NameTooLongError {
+    return new NameTooLongError(
+      `The ${what} of tenant "${tenant}" would be "${name}", ${length}, but the server keeps ` +
+        `only ${limit} and would silently truncate it (so two tenants could share it). ` +
+        `Nothing was created or opened. Use a shorter tenant id, or map ids to shorter names.`,
+      name,
+    );
+  }
+}
+
+/**
+ * Reported by `migrate` for a `transaction = false` migration whose run was interrupted (its
+ * process died mid-way): it is claimed but never completed, and may be partly applied. It is
+ * never reported up to date and never rerun silently; resolve it after checking the database
+ * with `migrate({ resolveInterrupted: "retry" | "mark-applied" })` (CLI: `--retry` or
+ * `--mark-applied`).
+ */
+export class MigrationInterruptedError extends RoutingError {
+  readonly code = "MIGRATION_INTERRUPTED" as const;
+
+  /** @internal Build errors through the static factories. */
+  constructor(
+    message: string,
+    /** The interrupted migration. */
+    readonly migration: string,
+    /** Who claimed it (`host:pid`), as recorded in the claim. */
+    readonly owner: string,
+  ) {
+    super(message);
+  }
+
+  /** `migration` on `database` was claimed by `owner` at `claimedAt` and never completed. */
+  static interrupted(
+    migration: string,
+    database: string,
+    owner: string,
+    claimedAt: Date,
+  ): MigrationInterruptedError {
+    return new MigrationInterruptedError(
+      `Migration "${migration}" (transaction = false) was interrupted on ${database}: ` +
+        `${owner} started it at ${claimedAt.toISOString()} and did not finish, so it may be ` +
+        `partly applied. It was not run again and is not recorded as applied. Check the ` +
+        `database, then either run it again with migrate({ resolveInterrupted: "retry" }) ` +
+        `(CLI: migrate --retry), or record it as applied without running it with ` +
+        `migrate({ resolveInterrupted: "mark-applied" }) (CLI: migrate --mark-applied).`,
+      migration,
+      owner,
     );
   }
 }

@@ -88,6 +88,11 @@ export {
   TenantExistsError,
   ConfirmationRequiredError,
   UnknownMigrationError,
+  ReservedStorageError,
+  UnownedStorageError,
+  NameTooLongError,
+  MigrationInterruptedError,
+  type MigrationCommand,
   type RoutingErrorCode,
   type BootstrapProblem,
 } from "./errors";
