@@ -1,6 +1,6 @@
 import type { DataSource, QueryRunner } from "typeorm";
 import { tenantTarget, type DatabaseTarget } from "./routing/database-target";
-import { dialectFor } from "./dialects";
+import { databasePerTenant } from "./tenants/strategies/database-per-tenant";
 import type { TenantStrategy } from "./tenants/strategies/tenant-strategy";
 import { DataSourceFactory } from "./pool/data-source-factory";
 import { DataSourcePool } from "./pool/data-source-pool";
@@ -127,6 +127,7 @@ export async function assembleRouter<R>(
       testMode: options.testMode,
       readMigrationState: strategy?.readMigrationState?.bind(strategy),
       scopeFor,
+      scopeDescription: strategy?.scopeDescription,
     });
     late.migrator = migrator;
     const provisioner =
@@ -169,21 +170,16 @@ export async function assembleRouter<R>(
   }
 }
 
-// A tenant's storage: the strategy's (a schema) when it has one, else its own database.
+// A tenant's storage: the strategy's (a schema, a database) when it has one; otherwise (test
+// databases, strategies without storage hooks) a database of its own.
 function tenantStorage(
   factory: DataSourceFactory,
   strategy: TenantStrategy | undefined,
 ): TenantStorage {
-  const options = (tenant: string) => factory.optionsFor(tenantTarget(tenant));
+  const ownDatabase = databasePerTenant((tenant) => factory.optionsFor(tenantTarget(tenant)));
   return {
-    create: (tenant) =>
-      strategy?.createStorage
-        ? strategy.createStorage(tenant)
-        : dialectFor(options(tenant)).createDatabase(options(tenant)),
-    drop: (tenant) =>
-      strategy?.dropStorage
-        ? strategy.dropStorage(tenant)
-        : dialectFor(options(tenant)).dropDatabase(options(tenant)),
+    create: (tenant) => (strategy?.createStorage ? strategy : ownDatabase).createStorage!(tenant),
+    drop: (tenant) => (strategy?.dropStorage ? strategy : ownDatabase).dropStorage!(tenant),
   };
 }
 

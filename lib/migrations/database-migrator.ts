@@ -1,6 +1,11 @@
 import type { DataSource, QueryRunner } from "typeorm";
 import type { DatabaseTarget } from "../routing/database-target";
-import { MigrationFailedError, MigrationLockedError, RoutingError } from "../errors";
+import {
+  ConfigurationError,
+  MigrationFailedError,
+  MigrationLockedError,
+  RoutingError,
+} from "../errors";
 import { dialectFor } from "../dialects";
 import { instrumentQueryRunner } from "./instrumented-query-runner";
 import { acquireMigrationMutex } from "./migration-mutex";
@@ -33,6 +38,8 @@ export interface DatabaseWork {
   readonly guard: (migration: Migration, method: string, table: string) => void;
   /** Scopes each migration transaction to the database's tenant (schema-per-tenant). */
   readonly scope?: (queryRunner: QueryRunner) => Promise<void>;
+  /** How `scope` reaches the tenant, for messages (the strategy's `scopeDescription`). */
+  readonly scopeDescription?: string;
 }
 
 /** How `migrate` runs. */
@@ -86,6 +93,10 @@ export async function migrateDatabase(
     return await withRunner(work, async (plain) => {
       pending = pendingOf(await readStates(plain, work.groups));
       if (pending.length === 0) return result(work, "up-to-date", startedAt, [], []);
+      const transactionalDdl = dialectFor(work.dataSource).transactionalDdl;
+      if (!transactionalDdl && !mode.fake && (mode.dryRun || mode.transaction === "all")) {
+        throw nonTransactionalRefusal(work, mode.dryRun ? "dryRun" : "all");
+      }
       let current: Migration | undefined;
       const queryRunner = instrumentQueryRunner(plain, {
         beforeDdl: (method, table) => {
@@ -129,8 +140,11 @@ export async function migrateDatabase(
         applied.push(...ran);
       } else {
         for (const migration of pending) {
-          const rolledBack =
-            applied.length === 0
+          const rolledBack = !transactionalDdl
+            ? `${work.dataSource.options.type} DDL is not transactional, so it may be partly applied: ` +
+              "the statements before the failing one stay (it is not recorded as applied); check " +
+              `the database and undo or finish them by hand.${applied.length === 0 ? "" : ` The ${applied.length} migration(s) before it stay applied.`}`
+            : applied.length === 0
               ? "It was rolled back; nothing was changed on this database."
               : `It was rolled back; the ${applied.length} migration(s) before it stay applied.`;
           let ran = false;
@@ -218,9 +232,12 @@ export async function revertDatabase(
           if (current) work.guard(current, method, table);
         },
       });
+      const transactionalDdl = dialectFor(work.dataSource).transactionalDdl;
       for (const migration of toRevert) {
-        const rolledBack =
-          reverted.length === 0
+        const rolledBack = !transactionalDdl
+          ? `${work.dataSource.options.type} DDL is not transactional, so its revert may be partly applied ` +
+            "(it stays recorded as applied): check the database and finish or undo it by hand."
+          : reverted.length === 0
             ? "Its revert was rolled back; nothing was changed."
             : `Its revert was rolled back; the ${reverted.length} revert(s) before it stay.`;
         const table = work.groups.find((g) => g.group === migration.group)!.table;
@@ -322,17 +339,45 @@ async function inLockedTransaction(
   rolledBack: string,
   fn: () => Promise<void>,
 ): Promise<void> {
+  let locked = false;
   await queryRunner.startTransaction();
   try {
     await work.scope?.(queryRunner);
     await lock(queryRunner, work);
+    locked = true;
     await fn();
     await queryRunner.commitTransaction();
   } catch (error) {
     if (queryRunner.isTransactionActive) await queryRunner.rollbackTransaction();
+    // A session lock (MySQL GET_LOCK) outlives the transaction. If releasing it fails here the
+    // connection is broken, and the server frees the lock with the session: the migration's
+    // own error is the one to report.
+    if (locked) await unlock(queryRunner, work).catch(() => undefined);
     if (error === DRY_RUN) throw error;
     throw wrapFailure(failing(), work, rolledBack, error);
   }
+  await unlock(queryRunner, work);
+}
+
+function unlock(queryRunner: QueryRunner, work: DatabaseWork): Promise<void> {
+  return dialectFor(work.dataSource).unlockMigrations(queryRunner, work.lockScope);
+}
+
+// MySQL and MariaDB commit every DDL statement: a rolled-back transaction cannot undo a
+// migration, so neither a dry run nor one transaction for the whole set can keep its promise.
+function nonTransactionalRefusal(work: DatabaseWork, mode: "dryRun" | "all"): ConfigurationError {
+  const type = work.dataSource.options.type;
+  return mode === "dryRun"
+    ? ConfigurationError.invalid(
+        `migrate({ dryRun: true }) on ${work.target.description}`,
+        `${type} DDL is not transactional, so a dry run would apply the migrations for real; nothing was run`,
+        "Dry-run against a test database instead (createTestDatabases or emptyDatabase from typeorm-router/testing), or run migrationStatus() to list what is pending.",
+      )
+    : ConfigurationError.invalid(
+        `migrate({ transaction: "all" }) on ${work.target.description}`,
+        `${type} DDL is not transactional, so one transaction cannot make the migration set all-or-nothing; nothing was run`,
+        'Use transaction: "each" (the default): each migration is recorded right after it ran.',
+      );
 }
 
 // A migration with transaction = false (e.g. CREATE INDEX CONCURRENTLY) cannot hold a
@@ -349,7 +394,7 @@ async function runOutsideTransaction(
 ): Promise<void> {
   if (work.scope) {
     throw MigrationFailedError.invalid(
-      `Migration "${migration.name}" sets transaction = false, but ${work.target.description} is a schema reached through SET LOCAL search_path, which needs a transaction`,
+      `Migration "${migration.name}" sets transaction = false, but ${work.target.description} is ${work.scopeDescription ?? "scoped to its tenant inside each transaction"}, which needs a transaction`,
       work.target.description,
       "Remove transaction = false, or qualify every table name in it with the schema.",
     );

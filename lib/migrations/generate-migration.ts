@@ -2,6 +2,7 @@ import { DataSource, type DataSourceOptions } from "typeorm";
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
 import { ConfigurationError, MigrationFailedError, RoutingError } from "../errors";
+import { templateOptionsOf } from "../tenants/strategies/tenant-strategy";
 import type { NormalizedOptions } from "../config/router-options";
 import { dialectFor } from "../dialects";
 import type { Migrator } from "./migrator";
@@ -47,7 +48,6 @@ export interface GenerateMigrationProps {
 // The id the tenant strategy is asked for when only the driver and server matter; the same
 // id the router uses to build tenant metadata at bootstrap.
 const PLACEHOLDER_TENANT = "blueprint";
-const OTHER_PLACEHOLDER_TENANT = "blueprint2";
 
 /**
  * Writes the migration that brings `group`'s databases from its current migrations to its
@@ -129,17 +129,7 @@ export async function generateMigration(
 
 function groupOptions(group: string, options: NormalizedOptions): DataSourceOptions {
   if (group === TENANT_GROUP && options.tenants) {
-    const { strategy } = options.tenants;
-    const tenantOptions = strategy.optionsFor(PLACEHOLDER_TENANT);
-    const schema = (tenantOptions as { schema?: string }).schema;
-    // A schema that depends on the tenant (schema-per-tenant) must not be baked into the
-    // generated SQL: tenant migrations run with that tenant's search_path instead.
-    const perTenant =
-      schema !== undefined &&
-      schema !== (strategy.optionsFor(OTHER_PLACEHOLDER_TENANT) as { schema?: string }).schema;
-    return perTenant
-      ? ({ ...tenantOptions, schema: undefined } as DataSourceOptions)
-      : tenantOptions;
+    return templateOptionsOf(options.tenants.strategy, PLACEHOLDER_TENANT);
   }
   const database = options.databases.get(group);
   if (database) return database.options;

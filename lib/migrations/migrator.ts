@@ -91,6 +91,8 @@ export interface MigratorProps {
   readonly scopeFor: (
     target: DatabaseTarget,
   ) => ((queryRunner: QueryRunner) => Promise<void>) | undefined;
+  /** How that scope reaches the tenant, for messages (the strategy's `scopeDescription`). */
+  readonly scopeDescription?: string;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -322,6 +324,7 @@ export class Migrator {
       lockScope: target.key,
       lockTimeoutMs,
       scope: this.#props.scopeFor(target),
+      scopeDescription: this.#props.scopeDescription,
       guard: (migration: Migration, method: string, table: string) => {
         const owner = this.#props.tableOwners.get(table);
         if (!owner || owner.group === databaseGroup) return;

@@ -1,10 +1,13 @@
 import type { DataSourceOptions } from "typeorm";
+import { dialectFor } from "../../dialects";
 import { ConfigurationError } from "../../errors";
 import type { TenantStrategy } from "./tenant-strategy";
 
 /**
  * Gives every tenant a database of its own, with the options `options(tenant)` returns
- * (a file per tenant on SQLite, a database per tenant on PostgreSQL).
+ * (a file per tenant on SQLite, a database per tenant on PostgreSQL). Creating a tenant
+ * creates its database (CREATE DATABASE; SQLite creates the file on first open); dropping it
+ * drops the database.
  *
  * @example
  * ```ts
@@ -12,8 +15,16 @@ import type { TenantStrategy } from "./tenant-strategy";
  * ```
  */
 export function databasePerTenant(options: (tenant: string) => DataSourceOptions): TenantStrategy {
-  return Object.freeze({
+  const strategy: TenantStrategy = Object.freeze({
     name: "database-per-tenant",
+    async createStorage(tenant: string): Promise<void> {
+      const tenantOptions = strategy.optionsFor(tenant);
+      await dialectFor(tenantOptions).createDatabase(tenantOptions);
+    },
+    async dropStorage(tenant: string): Promise<void> {
+      const tenantOptions = strategy.optionsFor(tenant);
+      await dialectFor(tenantOptions).dropDatabase(tenantOptions);
+    },
     optionsFor(tenant: string): DataSourceOptions {
       let result: DataSourceOptions;
       try {
@@ -35,4 +46,5 @@ export function databasePerTenant(options: (tenant: string) => DataSourceOptions
       return result;
     },
   });
+  return strategy;
 }

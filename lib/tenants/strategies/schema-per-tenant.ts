@@ -1,8 +1,10 @@
 import type { DataSourceOptions, QueryRunner } from "typeorm";
-import type { PostgresDataSourceOptions } from "typeorm/driver/postgres/PostgresDataSourceOptions";
 import { ConfigurationError } from "../../errors";
 import { SharedPostgresPool } from "./shared-postgres-pool";
 import type { BulkMigrationState, TenantStrategy } from "./tenant-strategy";
+
+// Derived from DataSourceOptions: TypeORM 0.3 has no typeorm/driver/postgres/PostgresDataSourceOptions.
+type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: "postgres" }>;
 
 /** Options of {@link schemaPerTenant}. */
 export interface SchemaPerTenantOptions {
@@ -73,6 +75,7 @@ export function schemaPerTenant(options: SchemaPerTenantOptions): TenantStrategy
 
   return Object.freeze({
     name: "schema-per-tenant",
+    scopeDescription: "a schema reached through SET LOCAL search_path",
     optionsFor(tenant: string): DataSourceOptions {
       return {
         ...options.base,

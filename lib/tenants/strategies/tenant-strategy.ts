@@ -19,6 +19,11 @@ export interface TenantStrategy {
    * connection's next borrower (safe behind PgBouncer in transaction mode).
    */
   scopeTransaction?(tenant: string, queryRunner: QueryRunner): Promise<void>;
+  /**
+   * How `scopeTransaction` reaches the tenant, for messages: "<the tenant's database> is
+   * <scopeDescription>", e.g. `a schema reached through SET LOCAL search_path`.
+   */
+  readonly scopeDescription?: string;
   /** Creates the tenant's storage (e.g. its schema). Default: create its database. */
   createStorage?(tenant: string): Promise<void>;
   /** Drops the tenant's storage. Default: drop its database. */
@@ -33,4 +38,18 @@ export interface TenantStrategy {
   ): Promise<BulkMigrationState>;
   /** Releases what the strategy holds (e.g. a shared connection pool). */
   close?(): Promise<void>;
+}
+
+/**
+ * The options of a database that stands for every tenant when migrations are generated:
+ * `tenant`'s options, minus a schema that differs between tenants (schema-per-tenant), so that
+ * no tenant's schema is baked into the generated SQL. Tenant migrations run inside the
+ * tenant's scope (`scopeTransaction`) instead.
+ */
+export function templateOptionsOf(strategy: TenantStrategy, tenant: string): DataSourceOptions {
+  const schemaOf = (options: DataSourceOptions) => (options as { schema?: string }).schema;
+  const options = strategy.optionsFor(tenant);
+  const schema = schemaOf(options);
+  const perTenant = schema !== undefined && schema !== schemaOf(strategy.optionsFor(`${tenant}2`));
+  return perTenant ? ({ ...options, schema: undefined } as DataSourceOptions) : options;
 }
