@@ -25,6 +25,18 @@ export interface Dialect {
    * `timeoutMs` passed first.
    */
   lockMigrations(queryRunner: QueryRunner, scope: string, timeoutMs: number): Promise<boolean>;
+  /**
+   * Called after the transaction that took the lock ended (committed or rolled back), on the
+   * same connection: releases a lock that outlives transactions (MySQL's `GET_LOCK` is held by
+   * the session). A no-op where the lock is transaction-scoped.
+   */
+  unlockMigrations(queryRunner: QueryRunner, scope: string): Promise<void>;
+  /**
+   * Whether DDL is transactional. When `false` (MySQL, MariaDB: each CREATE/ALTER/DROP
+   * commits), a failed migration may be partly applied, a migration set cannot run in one
+   * transaction, and a dry run cannot be a rolled-back transaction.
+   */
+  readonly transactionalDdl: boolean;
   /** Creates the (empty) database `options` points at; fails if it exists. */
   createDatabase(options: DataSourceOptions): Promise<void>;
   /** Drops the database `options` points at, if it exists. */
@@ -70,7 +82,7 @@ export function findDialect<T extends { readonly types: readonly string[] }>(
   if (dialect) return dialect;
   throw ConfigurationError.invalid(
     `type "${type}"`,
-    "typeorm-router migrates and provisions postgres and better-sqlite3 databases only",
+    "typeorm-router migrates and provisions postgres, mysql, mariadb, better-sqlite3 and sqlite (sqlite3) databases only",
     "Use one of those drivers for routed migrations and tenant provisioning.",
   );
 }

@@ -1,11 +1,12 @@
 import type { DataSource, DataSourceOptions } from "typeorm";
 import { findDialect, type Dialect } from "./dialect";
+import { mysqlDialect } from "./mysql/mysql-dialect";
 import { postgresDialect } from "./postgres/postgres-dialect";
 import { sqliteDialect } from "./sqlite/sqlite-dialect";
 
 export type { Dialect, ScratchDatabase } from "./dialect";
 
-const DIALECTS: readonly Dialect[] = [postgresDialect, sqliteDialect];
+const DIALECTS: readonly Dialect[] = [postgresDialect, sqliteDialect, mysqlDialect];
 
 /**
  * The dialect of a DataSource's driver: the one place that maps a driver to its SQL.

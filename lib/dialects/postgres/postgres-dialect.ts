@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { DataSourceOptions, QueryRunner } from "typeorm";
-import type { PostgresDataSourceOptions } from "typeorm/driver/postgres/PostgresDataSourceOptions";
 import { sleep } from "../../concurrency/sleep";
 import type { Dialect, ScratchDatabase } from "../dialect";
-import { onServer, quote, renamed, split } from "./postgres-server";
+import { onServer, quote, renamed, split, type PostgresDataSourceOptions } from "./postgres-server";
 
 // A transaction-scoped advisory lock: released by the commit or rollback, on the connection
 // that took it, even behind PgBouncer in transaction mode. Advisory locks are scoped to the
@@ -28,6 +27,9 @@ export const postgresDialect: Dialect = {
       await sleep(Math.min(wait, Math.max(deadline - Date.now(), 1)));
     }
   },
+  // The lock is transaction-scoped: the commit or rollback released it.
+  async unlockMigrations(): Promise<void> {},
+  transactionalDdl: true,
   async createDatabase(options: DataSourceOptions): Promise<void> {
     const { name, maintenance } = split(options as PostgresDataSourceOptions);
     await onServer(maintenance, `CREATE DATABASE ${quote(name)}`);

@@ -1,5 +1,5 @@
 import type { QueryRunner } from "typeorm";
-import type { PostgresDataSourceOptions } from "typeorm/driver/postgres/PostgresDataSourceOptions";
+import type { PostgresDataSourceOptions } from "./postgres-server";
 import { ConfigurationError } from "../../errors";
 import type {
   ColumnGeneration,

@@ -1,5 +1,7 @@
-import { DataSource } from "typeorm";
-import type { PostgresDataSourceOptions } from "typeorm/driver/postgres/PostgresDataSourceOptions";
+import { DataSource, type DataSourceOptions } from "typeorm";
+
+/** TypeORM's options of the `postgres` driver (derived, so both TypeORM 0.3 and 1.x fit). */
+export type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: "postgres" }>;
 
 /** `options` pointed at database `name` instead, on the same server. */
 export function renamed(

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
 import type { DataSourceOptions } from "typeorm";
-import type { PostgresDataSourceOptions } from "typeorm/driver/postgres/PostgresDataSourceOptions";
 import type { ScratchDatabase, TestingDialect } from "../dialect";
 import { postgresDialect } from "./postgres-dialect";
 import { introspectPostgres } from "./postgres-introspection";
-import { onServer, quote, renamed, split } from "./postgres-server";
+import { onServer, quote, renamed, split, type PostgresDataSourceOptions } from "./postgres-server";
 
 /** PostgreSQL introspection (`pg_catalog`) and cloning (`CREATE DATABASE … TEMPLATE`). */
 export const postgresTesting: TestingDialect = {

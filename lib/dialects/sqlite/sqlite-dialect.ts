@@ -4,15 +4,17 @@ import path from "node:path";
 import type { DataSourceOptions } from "typeorm";
 import type { Dialect, ScratchDatabase } from "../dialect";
 
-/** SQLite (better-sqlite3). */
+/** SQLite, through better-sqlite3 (`better-sqlite3`) or node-sqlite3 (`sqlite`, TypeORM 0.3). */
 export const sqliteDialect: Dialect = {
-  types: ["better-sqlite3"],
+  types: ["better-sqlite3", "sqlite"],
   // SQLite serializes writers itself: a second process's write waits for this transaction
   // (and fails rather than duplicate work if its view is stale). In-process migrators are
   // serialized by the migrator's mutex.
   async lockMigrations(): Promise<boolean> {
     return true;
   },
+  async unlockMigrations(): Promise<void> {},
+  transactionalDdl: true,
   // The file is created when the DataSource first opens it.
   async createDatabase(): Promise<void> {},
   async dropDatabase(options: DataSourceOptions): Promise<void> {
