@@ -155,7 +155,7 @@ export class TenantRouter {
    *
    * @throws EntityNotDiscoveredError when `entity` was not discovered at bootstrap.
    */
-  getRepository<T extends ObjectLiteral>(entity: EntityTarget<T>): Repository<T> {
+  getRepository<T extends ObjectLiteral>(entity: EntityTarget<T>): RoutedRepository<T> {
     this.#assertOpen("getRepository()");
     let repository = this.#repositories.get(entity);
     if (!repository) {
@@ -166,7 +166,7 @@ export class TenantRouter {
       );
       this.#repositories.set(entity, repository);
     }
-    return repository as Repository<T>;
+    return repository as RoutedRepository<T>;
   }
 
   /**
