@@ -42,7 +42,11 @@ export abstract class RoutingError extends Error {
   /** A stable code that identifies the kind of failure. */
   abstract readonly code: RoutingErrorCode;
 
-  protected constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * @internal Build errors through the static factories. The one constructor every subclass
+   * shares: public so that `expect(fn).toThrow(UnknownTenantError)` type-checks.
+   */
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
   }
@@ -103,11 +107,6 @@ export class BootstrapError extends RoutingError {
 export class ConfigurationError extends RoutingError {
   readonly code = "INVALID_CONFIGURATION" as const;
 
-  /** @internal Build errors through the static factories. */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-
   /** A generic invalid option: `where` names the option, `fix` says what to do. */
   static invalid(where: string, problem: string, fix: string): ConfigurationError {
     return new ConfigurationError(`Invalid option ${where}: ${problem}. ${fix}`);
@@ -122,11 +121,6 @@ export class ConfigurationError extends RoutingError {
 /** Thrown when an operation needs a tenant but none is in the current context. */
 export class NoTenantContextError extends RoutingError {
   readonly code = "NO_TENANT_CONTEXT" as const;
-
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
 
   /** An `@External` entity was used with no tenant in context. */
   static forEntity(entityName: string, operation: string): NoTenantContextError {
@@ -208,11 +202,6 @@ export class UnknownTenantError extends RoutingError {
 export class InvalidTenantIdError extends RoutingError {
   readonly code = "INVALID_TENANT_ID" as const;
 
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
-
   /** `value` failed `pattern` in `where`. */
   static rejected(value: unknown, pattern: RegExp, where: string): InvalidTenantIdError {
     const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
@@ -228,11 +217,6 @@ export class InvalidTenantIdError extends RoutingError {
 export class UnknownDatabaseError extends RoutingError {
   readonly code = "UNKNOWN_DATABASE" as const;
 
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
-
   /** `alias` is not one of `known`; `where` says who asked for it. */
   static forAlias(alias: string, known: readonly string[], where: string): UnknownDatabaseError {
     return new UnknownDatabaseError(
@@ -246,11 +230,6 @@ export class UnknownDatabaseError extends RoutingError {
 /** Thrown when an entity that was not discovered at bootstrap is used through the router. */
 export class EntityNotDiscoveredError extends RoutingError {
   readonly code = "ENTITY_NOT_DISCOVERED" as const;
-
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
 
   /** `entityName` is not among the router's entities. */
   static forEntity(entityName: string): EntityNotDiscoveredError {
@@ -266,11 +245,6 @@ export class EntityNotDiscoveredError extends RoutingError {
 export class ReadOnlyDatabaseError extends RoutingError {
   readonly code = "READ_ONLY_DATABASE" as const;
 
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
-
   /** A `operation` on `entityName` was routed to a read-only `database`. */
   static refused(what: string, database: string, reason: string): ReadOnlyDatabaseError {
     return new ReadOnlyDatabaseError(
@@ -285,11 +259,6 @@ export class ReadOnlyDatabaseError extends RoutingError {
 export class CrossDatabaseTransactionError extends RoutingError {
   readonly code = "CROSS_DATABASE_TRANSACTION" as const;
 
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
-
   /** The transaction is pinned to `pinned` but `what` routed to `other`. */
   static touched(pinned: string, other: string, what: string): CrossDatabaseTransactionError {
     return new CrossDatabaseTransactionError(
@@ -303,11 +272,6 @@ export class CrossDatabaseTransactionError extends RoutingError {
 /** Thrown when an operation gives the router nothing to route by (no entity, no target). */
 export class UnroutableOperationError extends RoutingError {
   readonly code = "UNROUTABLE_OPERATION" as const;
-
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
 
   /** `operation` was called on the routed manager without an entity or a pinned transaction. */
   static withoutTarget(operation: string): UnroutableOperationError {
@@ -337,11 +301,6 @@ export class UnroutableOperationError extends RoutingError {
 export class RegistryFrozenError extends RoutingError {
   readonly code = "REGISTRY_FROZEN" as const;
 
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
-
   /** `decorator` was applied to `className` after bootstrap. */
   static lateDecorator(decorator: string, className: string): RegistryFrozenError {
     return new RegistryFrozenError(
@@ -355,11 +314,6 @@ export class RegistryFrozenError extends RoutingError {
 /** Thrown when a DataSource for an alias or tenant fails to initialize. */
 export class DataSourceInitError extends RoutingError {
   readonly code = "DATASOURCE_INIT_FAILED" as const;
-
-  /** @internal Build errors through the static factories. */
-  constructor(message: string, options: { cause: unknown }) {
-    super(message, options);
-  }
 
   /** Opening `database` failed with `cause`. */
   static failed(database: string, cause: unknown): DataSourceInitError {
@@ -375,11 +329,6 @@ export class DataSourceInitError extends RoutingError {
 export class PoolExhaustedError extends RoutingError {
   readonly code = "POOL_EXHAUSTED" as const;
 
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
-
   /** Waited `waitedMs` for a slot under a cap of `cap` open tenant DataSources. */
   static timedOut(database: string, cap: number, waitedMs: number): PoolExhaustedError {
     return new PoolExhaustedError(
@@ -393,11 +342,6 @@ export class PoolExhaustedError extends RoutingError {
 /** Thrown when a closed router is used. */
 export class RouterClosedError extends RoutingError {
   readonly code = "ROUTER_CLOSED" as const;
-
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
 
   /** `operation` was attempted after `router.close()`. */
   static used(operation: string): RouterClosedError {
@@ -415,11 +359,6 @@ export class RouterClosedError extends RoutingError {
 export class MigrationRoutingError extends RoutingError {
   readonly code = "MIGRATION_ROUTING" as const;
 
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
-
   /** `migration` (of `group`) called `method` on `table`, which `owner` places in `ownerGroup`. */
   static wrongPlacement(props: {
     migration: string;
@@ -429,13 +368,15 @@ export class MigrationRoutingError extends RoutingError {
     owner: string;
     ownerGroup: string;
     database: string;
+    /** What became of the migration's earlier statements. Default: it was rolled back. */
+    undone?: string;
   }): MigrationRoutingError {
     const where =
       props.ownerGroup === "tenant" ? "the tenant databases" : `database "${props.ownerGroup}"`;
     return new MigrationRoutingError(
       `Migration "${props.migration}" (group "${props.group}") called ${props.method}() on ` +
         `table "${props.table}" in ${props.database}, but that table belongs to entity ` +
-        `"${props.owner}", which is placed in ${where}. The migration was rolled back there. ` +
+        `"${props.owner}", which is placed in ${where}. ${props.undone ?? "The migration was rolled back there."} ` +
         `Move this change into the "${props.ownerGroup}" migration group.`,
     );
   }
@@ -444,11 +385,6 @@ export class MigrationRoutingError extends RoutingError {
 /** Reported when another migrator holds a database's migration lock past the timeout. */
 export class MigrationLockedError extends RoutingError {
   readonly code = "MIGRATION_LOCKED" as const;
-
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
 
   /** Waited `waitedMs` for the lock of `database`; `command` is what to run again. */
   static timedOut(
@@ -483,11 +419,6 @@ export type MigrationCommand = "migrate" | "revert";
 export class MigrationFailedError extends RoutingError {
   readonly code = "MIGRATION_FAILED" as const;
 
-  /** @internal Build errors through the static factories. */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-
   /**
    * `migration` failed on `database` while `command` ran (its `down()` for a revert);
    * `rolledBack` says what was undone.
@@ -515,14 +446,37 @@ export class MigrationFailedError extends RoutingError {
   }
 }
 
+/** Where a migration step failed, for {@link toRoutingError}. */
+export interface MigrationFailureContext {
+  /** The failing migration's name, or the step in parentheses: `(reading migration state)`. */
+  readonly migration: string;
+  /** The database, as its `DatabaseTarget.description` names it. */
+  readonly database: string;
+  /** What was undone. Default: `Nothing was changed.` */
+  readonly rolledBack?: string;
+  /** The command that ran. Default `migrate`. */
+  readonly command?: MigrationCommand;
+}
+
+/**
+ * `error` as a RoutingError: a RoutingError is kept as it is (it already says what, where and
+ * how to fix); anything else (a driver or user error) becomes a `MigrationFailedError` naming
+ * the step and the database, with the error as `cause`.
+ */
+export function toRoutingError(error: unknown, context: MigrationFailureContext): RoutingError {
+  if (error instanceof RoutingError) return error;
+  return MigrationFailedError.failed(
+    context.migration,
+    context.database,
+    context.rolledBack ?? "Nothing was changed.",
+    error,
+    context.command,
+  );
+}
+
 /** Thrown by `router.tenants.create` for a tenant that already exists. */
 export class TenantExistsError extends RoutingError {
   readonly code = "TENANT_EXISTS" as const;
-
-  /** @internal Build errors through the static factories. */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 
   /** `tenant` is already listed. */
   static listed(tenant: string): TenantExistsError {
@@ -549,11 +503,6 @@ export class TenantExistsError extends RoutingError {
 /** Thrown when a destructive call lacks its explicit confirmation. */
 export class ConfirmationRequiredError extends RoutingError {
   readonly code = "CONFIRMATION_REQUIRED" as const;
-
-  /** @internal Build errors through the static factories. */
-  constructor(message: string) {
-    super(message);
-  }
 
   /** Dropping `tenant` needs `{ confirm: tenant }`. */
   static forDrop(tenant: string): ConfirmationRequiredError {

@@ -5,11 +5,6 @@ import { ConfigurationError, messageOf } from "../errors";
  * do not fit together. Its code is `INVALID_CONFIGURATION`; the command exits with 2.
  */
 export class CliUsageError extends ConfigurationError {
-  /** @internal Build errors through the static factories. */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-
   /** `--config` was not given. */
   static missingConfig(): CliUsageError {
     return new CliUsageError(

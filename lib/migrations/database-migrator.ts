@@ -4,7 +4,8 @@ import {
   ConfigurationError,
   MigrationFailedError,
   MigrationLockedError,
-  RoutingError,
+  toRoutingError,
+  type RoutingError,
 } from "../errors";
 import { dialectFor } from "../dialects";
 import { instrumentQueryRunner } from "./instrumented-query-runner";
@@ -141,9 +142,7 @@ export async function migrateDatabase(
       } else {
         for (const migration of pending) {
           const rolledBack = !transactionalDdl
-            ? `${work.dataSource.options.type} DDL is not transactional, so it may be partly applied: ` +
-              "the statements before the failing one stay (it is not recorded as applied); check " +
-              `the database and undo or finish them by hand.${applied.length === 0 ? "" : ` The ${applied.length} migration(s) before it stay applied.`}`
+            ? `${PARTLY_APPLIED}${applied.length === 0 ? "" : ` The ${applied.length} migration(s) before it stay applied.`}`
             : applied.length === 0
               ? "It was rolled back; nothing was changed on this database."
               : `It was rolled back; the ${applied.length} migration(s) before it stay applied.`;
@@ -235,8 +234,8 @@ export async function revertDatabase(
       const transactionalDdl = dialectFor(work.dataSource).transactionalDdl;
       for (const migration of toRevert) {
         const rolledBack = !transactionalDdl
-          ? `${work.dataSource.options.type} DDL is not transactional, so its revert may be partly applied ` +
-            "(it stays recorded as applied): check the database and finish or undo it by hand."
+          ? "Its DDL is not transactional, so its revert may be partly applied (it stays recorded " +
+            "as applied): check that database and finish or undo it by hand."
           : reverted.length === 0
             ? "Its revert was rolled back; nothing was changed."
             : `Its revert was rolled back; the ${reverted.length} revert(s) before it stay.`;
@@ -293,6 +292,15 @@ export async function readStatus(work: DatabaseWork): Promise<DatabaseStatus> {
     await queryRunner.release();
   }
 }
+
+/**
+ * What a failed migration left behind on a database whose DDL is not transactional (MySQL,
+ * MariaDB): each CREATE/ALTER/DROP committed as it ran.
+ */
+export const PARTLY_APPLIED =
+  "Its DDL is not transactional (each CREATE, ALTER or DROP commits), so it may be partly " +
+  "applied: the statements before the failing one stay, and it is not recorded as applied. " +
+  "Check that database and undo or finish them by hand before migrating again.";
 
 // Thrown inside the dry-run transaction to roll it back after recording.
 const DRY_RUN = Symbol("dry run");
@@ -354,7 +362,11 @@ async function inLockedTransaction(
     // own error is the one to report.
     if (locked) await unlock(queryRunner, work).catch(() => undefined);
     if (error === DRY_RUN) throw error;
-    throw wrapFailure(failing(), work, rolledBack, error);
+    throw toRoutingError(error, {
+      migration: failing().name,
+      database: work.target.description,
+      rolledBack,
+    });
   }
   await unlock(queryRunner, work);
 }
@@ -417,12 +429,12 @@ async function runOutsideTransaction(
     await up();
   } catch (cause) {
     await table.forget(queryRunner, migration.name).catch(() => undefined);
-    throw wrapFailure(
-      migration,
-      work,
-      "It ran outside a transaction (transaction = false), so it may be partly applied.",
-      cause,
-    );
+    throw toRoutingError(cause, {
+      migration: migration.name,
+      database: work.target.description,
+      rolledBack:
+        "It ran outside a transaction (transaction = false), so it may be partly applied.",
+    });
   }
 }
 
@@ -447,24 +459,11 @@ function pendingOf(states: readonly GroupState[]): Migration[] {
   return states.flatMap((state) => state.pending).sort(byTimestamp);
 }
 
-function wrapFailure(
-  migration: Migration,
-  work: DatabaseWork,
-  rolledBack: string,
-  cause: unknown,
-): RoutingError {
-  if (cause instanceof RoutingError) return cause;
-  return MigrationFailedError.failed(migration.name, work.target.description, rolledBack, cause);
-}
-
 function asRoutingError(error: unknown, work: DatabaseWork): RoutingError {
-  if (error instanceof RoutingError) return error;
-  return MigrationFailedError.failed(
-    "(reading migration state)",
-    work.target.description,
-    "Nothing was changed.",
-    error,
-  );
+  return toRoutingError(error, {
+    migration: "(reading migration state)",
+    database: work.target.description,
+  });
 }
 
 function result(

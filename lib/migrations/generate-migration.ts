@@ -1,7 +1,7 @@
 import { DataSource, type DataSourceOptions } from "typeorm";
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
-import { ConfigurationError, MigrationFailedError, RoutingError } from "../errors";
+import { ConfigurationError, MigrationFailedError, toRoutingError } from "../errors";
 import { templateOptionsOf } from "../tenants/strategies/tenant-strategy";
 import type { NormalizedOptions } from "../config/router-options";
 import { dialectFor } from "../dialects";
@@ -112,13 +112,11 @@ export async function generateMigration(
         source: renderMigration(className, group, upQueries, downQueries),
       });
     } catch (error) {
-      if (error instanceof RoutingError) throw error;
-      throw MigrationFailedError.failed(
-        "(comparing the entities with the migrations)",
-        target.description,
-        "Nothing was generated.",
-        error,
-      );
+      throw toRoutingError(error, {
+        migration: "(comparing the entities with the migrations)",
+        database: target.description,
+        rolledBack: "Nothing was generated.",
+      });
     } finally {
       await dataSource.destroy();
     }

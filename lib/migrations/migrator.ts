@@ -6,15 +6,17 @@ import type { DatabaseFilter, DatabaseSelection } from "../routing/database-sele
 import { TENANT_GROUP, type Placement } from "../registry/entity-registry";
 import {
   ConfigurationError,
-  MigrationFailedError,
   MigrationRoutingError,
   ReadOnlyDatabaseError,
   RoutingError,
   messageOf,
+  toRoutingError,
 } from "../errors";
 import type { RouterChain } from "../routing/router-chain";
 import { runBounded } from "../concurrency/run-bounded";
+import { dialectFor } from "../dialects";
 import {
+  PARTLY_APPLIED,
   migrateDatabase,
   readStatus,
   revertDatabase,
@@ -336,6 +338,7 @@ export class Migrator {
           owner: owner.name,
           ownerGroup: owner.group,
           database: target.description,
+          undone: dialectFor(dataSource).transactionalDdl ? undefined : PARTLY_APPLIED,
         });
       },
     };
@@ -419,11 +422,8 @@ function failedResult(target: DatabaseTarget, error: unknown): DatabaseMigration
 }
 
 function asRoutingError(error: unknown, target: DatabaseTarget): RoutingError {
-  if (error instanceof RoutingError) return error;
-  return MigrationFailedError.failed(
-    "(opening the database)",
-    target.description,
-    "Nothing was changed.",
-    error,
-  );
+  return toRoutingError(error, {
+    migration: "(opening the database)",
+    database: target.description,
+  });
 }

@@ -1,6 +1,6 @@
 import type { DataSource, EntityMetadata } from "typeorm";
 import type { DatabaseTarget } from "../routing/database-target";
-import { MigrationFailedError, RoutingError } from "../errors";
+import { toRoutingError, type RoutingError } from "../errors";
 import { labelOf, type DatabaseLabel } from "./migration-report";
 
 /** What one database is missing compared with the entities placed in it. */
@@ -89,15 +89,10 @@ export function failedDrift(target: DatabaseTarget, error: unknown): SchemaDrift
     missingColumns: [],
     missingIndexes: [],
     pendingSql: [],
-    error:
-      error instanceof RoutingError
-        ? error
-        : MigrationFailedError.failed(
-            "(verifying the schema)",
-            target.description,
-            "Nothing was changed.",
-            error,
-          ),
+    error: toRoutingError(error, {
+      migration: "(verifying the schema)",
+      database: target.description,
+    }),
   };
 }
 
