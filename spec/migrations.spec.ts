@@ -1,13 +1,14 @@
-import { existsSync } from "node:fs";
 import {
   Column,
   Entity,
   PrimaryGeneratedColumn,
   Table,
+  TableIndex,
   type MigrationInterface,
   type QueryRunner,
 } from "typeorm";
 import {
+  ConfigurationError,
   External,
   MigrationRoutingError,
   TenantRouter,
@@ -16,7 +17,7 @@ import {
 } from "./setup/public-api";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
 import { inMemoryTenants } from "./setup/in-memory-tenants";
-import { ID_COLUMN, createTableMigration, sqlMigration } from "./setup/migrations";
+import { ID_COLUMN, createTableMigration } from "./setup/migrations";
 
 @Entity()
 class Account {
@@ -45,11 +46,18 @@ const CreateDataPoints1700000000001 = createTableMigration(
   "data_point",
   [{ name: "value", type: "integer" }],
 );
-const AddDataPointIndex1700000000002 = sqlMigration(
-  "AddDataPointIndex1700000000002",
-  'CREATE INDEX "data_point_value_idx" ON "data_point" ("value")',
-  'DROP INDEX "data_point_value_idx"',
-);
+// Through the Table API, so the same migration runs on every driver.
+class AddDataPointIndex1700000000002 implements MigrationInterface {
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.createIndex(
+      "data_point",
+      new TableIndex({ name: "data_point_value_idx", columnNames: ["value"] }),
+    );
+  }
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropIndex("data_point", "data_point_value_idx");
+  }
+}
 
 // Mis-grouped: a tenant migration that creates a table placed in default.
 class TenantCreatesAccounts1700000000003 implements MigrationInterface {
@@ -80,7 +88,7 @@ for (const driver of DRIVERS) {
       tenantMigrations: MigrationClass[],
       tenants = TENANTS.slice(0, 3),
     ) => {
-      if (driver.name === "postgres") {
+      if (driver.name !== "sqlite") {
         await db.createDatabase(`${label}_default`);
         for (const t of tenants) await db.createDatabase(`${label}_tenant_${t}`);
       }
@@ -161,6 +169,14 @@ for (const driver of DRIVERS) {
       expect(tenant.error!.message).toContain('table "account"');
       expect(tenant.error!.message).toContain('"default" migration group');
       expect(report.results.find((r) => r.database.name === "default")!.outcome).toBe("migrated");
+      if (driver.name === "mariadb") {
+        // DDL is not transactional: what ran before the refused call stays, and says so.
+        expect(tenant.error!.message).toContain("may be partly applied");
+        expect(tenant.error!.message).not.toContain("rolled back");
+        expect(await db.tables(tenantDb("t01"))).toEqual(["migrations_tenant", "scratch"]);
+        expect(await db.rows(tenantDb("t01"), "SELECT name FROM migrations_tenant")).toEqual([]);
+        return;
+      }
       // Rolled back: neither the raw scratch table nor the migrations record exists.
       expect(await db.tables(tenantDb("t01"))).toEqual([]);
     });
@@ -195,11 +211,23 @@ for (const driver of DRIVERS) {
       expect(failed[0].pending).toEqual([
         { group: "tenant", name: "FlakyDataPoints1700000000001" },
       ]);
+      // MariaDB commits each DDL statement: t03 keeps the table made before the failure, and
+      // the report says so (it is not recorded as applied).
+      const partly = driver.name === "mariadb";
+      expect(failed[0].error!.message).toContain(
+        partly ? "may be partly applied" : "It was rolled back",
+      );
       for (const t of TENANTS) {
         expect(await db.tables(tenantDb(t))).toEqual(
-          t === "t03" ? [] : ["data_point", "migrations_tenant"],
+          t === "t03"
+            ? partly
+              ? ["data_point", "migrations_tenant"]
+              : []
+            : ["data_point", "migrations_tenant"],
         );
       }
+      // What the message asks for: undo the partial migration by hand.
+      if (partly) await router.query({ tenant: "t03" }, "DROP TABLE data_point");
       failIn = undefined;
       const rerun = await router.migrate();
       expect(rerun.ok).toBe(true);
@@ -248,6 +276,18 @@ for (const driver of DRIVERS) {
         ["t01"],
       );
       const report = await router.migrate({ dryRun: true });
+      if (driver.name === "mariadb") {
+        // No transaction can undo MariaDB DDL: refused, and nothing ran (information_schema).
+        expect(report.results.map((r) => r.outcome)).toEqual(["failed", "failed"]);
+        for (const result of report.results) {
+          expect(result.error).toBeInstanceOf(ConfigurationError);
+          expect(result.error!.message).toContain("dryRun");
+          expect(result.error!.message).toContain("not transactional");
+        }
+        expect(await db.tables(defaultDb)).toEqual([]);
+        expect(await db.tables(tenantDb("t01"))).toEqual([]);
+        return;
+      }
       expect(report.results.map((r) => r.outcome)).toEqual(["dry-run", "dry-run"]);
       const tenantSql = report.results[1].sql!.join("\n");
       expect(tenantSql).toMatch(/CREATE TABLE "data_point"/);
@@ -261,19 +301,11 @@ for (const driver of DRIVERS) {
 
     it("creates and drops tenants, and a create that fails midway leaves nothing behind", async () => {
       const list = ["t01"];
-      if (driver.name === "postgres") {
+      if (driver.name !== "sqlite") {
         await db.createDatabase("prov_default");
         await db.createDatabase("prov_tenant_t01");
       }
-      const exists = async (label: string): Promise<boolean> => {
-        const options = db.optionsFor(label) as { url?: string; database?: string };
-        if (driver.name === "sqlite") return existsSync(options.database!);
-        const names = await db.rows<{ datname: string }>(
-          db.optionsFor("prov_default"),
-          "SELECT datname FROM pg_database",
-        );
-        return names.some((n) => n.datname === new URL(options.url!).pathname.slice(1));
-      };
+      const exists = (label: string): Promise<boolean> => db.databaseExists(db.optionsFor(label));
       expect(await exists("prov_tenant_t02")).toBe(false);
       let breakNext = false;
       class MaybeBroken1700000000001 implements MigrationInterface {

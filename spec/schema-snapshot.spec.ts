@@ -20,11 +20,13 @@ import {
   type TableSnapshot,
 } from "typeorm-router/testing";
 import { ConfigurationError } from "./setup/public-api";
-import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
+import { DRIVERS, describeDriver, type DriverCase, type DriverFixture } from "./setup/drivers";
 
 expect.extend(schemaMatchers);
 
-type DriverName = DriverFixture["name"];
+// MariaDB's snapshot has a suite of its own (mysql.spec.ts): this port story is written in
+// PostgreSQL and SQLite DDL.
+type DriverName = Exclude<DriverFixture["name"], "mariadb">;
 
 // The schema of the port story, written by hand the Flyway way. It has what TypeORM's own
 // introspection misses: an expression index, a partial index, a DESC key, a deferrable unique
@@ -380,7 +382,11 @@ function edited(
   return copy;
 }
 
-for (const driver of DRIVERS) {
+const PORT_DRIVERS = DRIVERS.filter(
+  (driver): driver is DriverCase & { readonly name: DriverName } => driver.name !== "mariadb",
+);
+
+for (const driver of PORT_DRIVERS) {
   describeDriver(driver, (fixture) => {
     let db: DriverFixture;
     const opened: DataSource[] = [];

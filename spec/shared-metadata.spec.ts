@@ -137,7 +137,7 @@ for (const driver of DRIVERS) {
         expect(b.entityMetadatas[index]).toBe(metadata),
       );
       expect(a.getMetadata(Volume)).toBe(b.getMetadata(Volume));
-      const owner = a.getMetadata(Volume).dataSource;
+      const owner = a.getMetadata(Volume).connection;
       expect(owner).not.toBe(a);
       expect(owner).not.toBe(b);
       expect(owner.isInitialized).toBe(false);
@@ -176,7 +176,7 @@ for (const driver of DRIVERS) {
       expect(a.getMetadata(Shelf)).not.toBe(b.getMetadata(Shelf));
       expect(a.getMetadata(Shelf).tableName).toBe("shelf");
       expect(b.getMetadata(Shelf).tableName).toBe("b_shelf");
-      expect(a.getMetadata(Shelf).dataSource).toBe(a);
+      expect(a.getMetadata(Shelf).connection).toBe(a);
     });
 
     it("builds metadata per DataSource when an entity has lazy relations", async () => {
@@ -186,7 +186,7 @@ for (const driver of DRIVERS) {
       const [a, b] = await Promise.all(TENANTS.map((tenant) => dataSourceOf(router, tenant)));
       expect(a.getMetadata(LazyNote)).not.toBe(b.getMetadata(LazyNote));
       // Lazy loads go through the DataSource that built the metadata: the tenant's own.
-      expect(a.getMetadata(LazyNote).dataSource).toBe(a);
+      expect(a.getMetadata(LazyNote).connection).toBe(a);
     });
 
     it("keeps an alias DataSource on metadata of its own", async () => {
@@ -194,9 +194,9 @@ for (const driver of DRIVERS) {
         entities: [...ENTITIES, Catalog],
       });
       const alias = await router.dataSourceFor(Catalog);
-      expect(alias.getMetadata(Catalog).dataSource).toBe(alias);
+      expect(alias.getMetadata(Catalog).connection).toBe(alias);
       const tenant = await dataSourceOf(router, "a");
-      expect(tenant.getMetadata(Shelf).dataSource).not.toBe(tenant);
+      expect(tenant.getMetadata(Shelf).connection).not.toBe(tenant);
     });
 
     it("builds metadata per test database in test mode", async () => {

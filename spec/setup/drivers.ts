@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -6,6 +7,7 @@ import Database from "better-sqlite3";
 import { Client } from "pg";
 import type { DataSourceOptions } from "typeorm";
 import { CLEANUP_TIMEOUT_MS, dropDatabases } from "./cleanup";
+import { MYSQL_URL, mysqlDatabaseUrl, mysqlRows } from "./mysql";
 import { queryAt, withClient } from "./pg";
 
 /** The PostgreSQL server the suites use (trust auth on the project's machines). */
@@ -52,7 +54,8 @@ export const EXTRA_SERVERS: readonly {
  * drops every one of them in `cleanup()`.
  */
 export interface DriverFixture {
-  readonly name: "sqlite" | "postgres";
+  /** The database family: `sqlite` for both SQLite drivers (better-sqlite3 and sqlite3). */
+  readonly name: DriverName;
   /** Creates a fresh, empty database `label` and returns `optionsFor(label)`. */
   createDatabase(label: string): Promise<DataSourceOptions>;
   /**
@@ -62,27 +65,39 @@ export interface DriverFixture {
   optionsFor(label: string): DataSourceOptions;
   /** The user tables in the database `options` points at (read without TypeORM). */
   tables(options: DataSourceOptions): Promise<string[]>;
+  /** Whether the database `options` points at exists (the file, or the server's database). */
+  databaseExists(options: DataSourceOptions): Promise<boolean>;
   /** Runs a query directly on the database (without TypeORM) and returns its rows. */
   rows<T = Record<string, unknown>>(options: DataSourceOptions, sql: string): Promise<T[]>;
   /** Drops everything the fixture created. */
   cleanup(): Promise<void>;
 }
 
-/** A fixture for SQLite files (better-sqlite3) in a temporary folder. */
-export async function sqliteFixture(): Promise<DriverFixture> {
+/** The database families the suites know. */
+export type DriverName = "sqlite" | "postgres" | "mariadb";
+
+/** The TypeORM drivers of SQLite: better-sqlite3, and node-sqlite3 (`sqlite`, TypeORM 0.3 only). */
+export type SqliteType = "better-sqlite3" | "sqlite";
+
+/**
+ * A fixture for SQLite files in a temporary folder, opened by TypeORM with the `type` driver
+ * (better-sqlite3 by default). The fixture itself reads them with better-sqlite3.
+ */
+export async function sqliteFixture(type: SqliteType = "better-sqlite3"): Promise<DriverFixture> {
   const folder = await mkdtemp(path.join(os.tmpdir(), "typeorm-router-spec-"));
   const fileOf = (options: DataSourceOptions) => (options as { database: string }).database;
   const open = (options: DataSourceOptions) =>
     new Database(fileOf(options), { readonly: true, fileMustExist: true });
-  const optionsFor = (label: string): DataSourceOptions => ({
-    type: "better-sqlite3",
-    database: path.join(folder, `${label}.sqlite`),
-  });
+  const optionsFor = (label: string): DataSourceOptions =>
+    ({ type, database: path.join(folder, `${label}.sqlite`) }) as DataSourceOptions;
   return {
     name: "sqlite",
     optionsFor,
     async createDatabase(label) {
       return optionsFor(label);
+    },
+    async databaseExists(options) {
+      return existsSync(fileOf(options));
     },
     async tables(options) {
       let db: Database.Database;
@@ -137,6 +152,7 @@ export function useSqliteFixture(): DriverFixture {
     createDatabase: (label) => current().createDatabase(label),
     optionsFor: (label) => current().optionsFor(label),
     tables: (options) => current().tables(options),
+    databaseExists: (options) => current().databaseExists(options),
     rows: (options, sql) => current().rows(options, sql),
     cleanup: () => current().cleanup(),
   };
@@ -241,26 +257,111 @@ export async function postgresFixture(): Promise<DriverFixture> {
       );
       return tables.map((row) => row.table_name);
     },
+    async databaseExists(options) {
+      const name = new URL((options as { url: string }).url).pathname.slice(1);
+      const found = await queryAt(PG_URL, `SELECT 1 FROM pg_database WHERE datname = '${name}'`);
+      return found.length > 0;
+    },
     rows,
     // Concurrently: each DROP DATABASE waits for a checkpoint, and concurrent ones share it.
     cleanup: () => dropDatabases(PG_URL, created.splice(0)),
   };
 }
 
-/** A driver the suites iterate over; `available` is false when PostgreSQL is absent and not required. */
+/**
+ * A fixture that creates a uniquely named MariaDB (or MySQL) database per call on the
+ * MYSQL_URL server, opened by TypeORM's `mariadb` driver (mysql2).
+ */
+export async function mariadbFixture(): Promise<DriverFixture> {
+  const created: string[] = [];
+  const prefix = `tr_${randomBytes(4).toString("hex")}_`;
+  const nameOf = (label: string) => `${prefix}${label.replace(/[^a-z0-9_]/g, "_")}`.slice(0, 64);
+  const optionsFor = (label: string): DataSourceOptions => ({
+    type: "mariadb",
+    url: mysqlDatabaseUrl(nameOf(label)),
+  });
+  const rows = <T>(options: DataSourceOptions, sql: string): Promise<T[]> =>
+    mysqlRows<T>((options as { url: string }).url, sql);
+  return {
+    name: "mariadb",
+    optionsFor,
+    async createDatabase(label) {
+      const name = nameOf(label);
+      await mysqlRows(MYSQL_URL, `CREATE DATABASE \`${name}\``);
+      created.push(name);
+      return optionsFor(label);
+    },
+    async tables(options) {
+      const tables = await rows<{ name: string }>(
+        options,
+        "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+      );
+      return tables.map((row) => row.name);
+    },
+    async databaseExists(options) {
+      const name = new URL((options as { url: string }).url).pathname.slice(1);
+      const found = await mysqlRows(
+        MYSQL_URL,
+        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+        [name],
+      );
+      return found.length > 0;
+    },
+    rows,
+    async cleanup() {
+      const names = created.splice(0);
+      await Promise.all(
+        names.map((name) => mysqlRows(MYSQL_URL, `DROP DATABASE IF EXISTS \`${name}\``)),
+      );
+    },
+  };
+}
+
+/** A driver the suites iterate over. */
 export interface DriverCase {
-  readonly name: "sqlite" | "postgres";
+  /** The database family, for the suites' driver-specific branches. */
+  readonly name: DriverName;
+  /** The TEST_DRIVERS entry that selects it, used in suite titles. */
+  readonly label: string;
   readonly create: () => Promise<DriverFixture>;
 }
 
-/**
- * The driver matrix: SQLite always; PostgreSQL when it answers, and always when
- * REQUIRE_PG=1 (then a missing server fails the suite instead of skipping it).
- */
-export const DRIVERS: readonly DriverCase[] = [
-  { name: "sqlite", create: sqliteFixture },
-  { name: "postgres", create: postgresFixture },
+// Every driver TEST_DRIVERS can name. `sqlite` is better-sqlite3; `sqlite3` is node-sqlite3,
+// which TypeORM 0.3 has and 1.x dropped (.ci/run runs it in its TypeORM 0.3 job).
+const KNOWN_DRIVERS: readonly DriverCase[] = [
+  { name: "sqlite", label: "sqlite", create: () => sqliteFixture("better-sqlite3") },
+  { name: "sqlite", label: "sqlite3", create: () => sqliteFixture("sqlite") },
+  { name: "postgres", label: "postgres", create: postgresFixture },
+  { name: "mariadb", label: "mariadb", create: mariadbFixture },
 ];
+
+/**
+ * The drivers TEST_DRIVERS names (comma-separated labels: `sqlite`, `sqlite3`, `postgres`,
+ * `mariadb`), default `sqlite,postgres`.
+ *
+ * @throws Error for an unknown label.
+ */
+export function selectedDrivers(value: string = process.env.TEST_DRIVERS ?? ""): DriverCase[] {
+  const labels = (value.trim() === "" ? "sqlite,postgres" : value)
+    .split(",")
+    .map((label) => label.trim())
+    .filter((label) => label !== "");
+  return labels.map((label) => {
+    const driver = KNOWN_DRIVERS.find((known) => known.label === label);
+    if (driver) return driver;
+    throw new Error(
+      `TEST_DRIVERS names "${label}"; known drivers: ${KNOWN_DRIVERS.map((known) => known.label).join(", ")}.`,
+    );
+  });
+}
+
+/**
+ * The driver matrix, chosen by TEST_DRIVERS (default `sqlite,postgres`). A suite runs its body
+ * once per driver: `for (const driver of DRIVERS) describeDriver(driver, …)`. A server driver
+ * whose server does not answer is skipped, or fails the run with REQUIRE_PG=1 (see
+ * global-setup.ts). Suites that only make sense on some families filter by `name`.
+ */
+export const DRIVERS: readonly DriverCase[] = selectedDrivers();
 
 /**
  * `describe` once for a driver. PostgreSQL suites are skipped only when the server is absent
@@ -270,8 +371,11 @@ export function describeDriver(
   driver: DriverCase,
   body: (fixture: () => DriverFixture) => void,
 ): void {
-  const available = driver.name === "sqlite" || process.env.TYPEORM_ROUTER_PG_AVAILABLE === "1";
-  (available ? describe : describe.skip)(`on ${driver.name}`, () => {
+  const available =
+    driver.name === "sqlite" ||
+    (driver.name === "postgres" && process.env.TYPEORM_ROUTER_PG_AVAILABLE === "1") ||
+    (driver.name === "mariadb" && process.env.TYPEORM_ROUTER_MYSQL_AVAILABLE === "1");
+  (available ? describe : describe.skip)(`on ${driver.label}`, () => {
     let fixture: DriverFixture | undefined;
     beforeAll(async () => {
       fixture = await driver.create();
