@@ -87,102 +87,157 @@ export async function migrateDatabase(
   mode: MigrateMode,
 ): Promise<DatabaseMigrationResult> {
   const startedAt = Date.now();
-  const applied: Migration[] = [];
-  const sql: string[] = [];
-  let pending: readonly Migration[] = [];
+  const progress: Progress = { pending: [], applied: [] };
   try {
     return await withRunner(work, async (plain) => {
-      pending = pendingOf(await readStates(plain, work.groups));
-      if (pending.length === 0) return result(work, "up-to-date", startedAt, [], []);
+      progress.pending = pendingOf(await readStates(plain, work.groups));
+      if (progress.pending.length === 0) return result(work, "up-to-date", startedAt, [], []);
       const transactionalDdl = dialectFor(work.dataSource).transactionalDdl;
       if (!transactionalDdl && !mode.fake && (mode.dryRun || mode.transaction === "all")) {
         throw nonTransactionalRefusal(work, mode.dryRun ? "dryRun" : "all");
       }
-      let current: Migration | undefined;
-      const queryRunner = instrumentQueryRunner(plain, {
-        beforeDdl: (method, table) => {
-          if (current) work.guard(current, method, table);
-        },
-        onStatement: mode.dryRun ? (statement) => sql.push(statement) : undefined,
-      });
-      const tableOf = (migration: Migration) =>
-        work.groups.find((g) => g.group === migration.group)!.table;
-      const runOne = async (migration: Migration) => {
-        current = migration;
-        await tableOf(migration).ensure(queryRunner);
-        if (!mode.fake) await migration.instance.up(queryRunner);
-        await tableOf(migration).record(queryRunner, migration);
-        current = undefined;
-      };
+      const sql: string[] = [];
+      const steps = migrationSteps(plain, work, mode, sql);
       if (mode.dryRun || mode.transaction === "all" || mode.fake) {
-        const outsideTransaction = pending.find((m) => m.instance.transaction === false);
-        if (outsideTransaction && !mode.dryRun && !mode.fake) {
-          throw MigrationFailedError.invalid(
-            `Migration "${outsideTransaction.name}" sets transaction = false, which transaction: "all" cannot honour`,
-            work.target.description,
-            'Run migrate with transaction: "each".',
-          );
-        }
-        let ran: Migration[] = [];
-        await inLockedTransaction(
-          queryRunner,
-          work,
-          () => current ?? pending[0],
-          "Nothing was changed on this database.",
-          async () => {
-            ran = pendingOf(await readStates(queryRunner, work.groups));
-            for (const migration of ran) await runOne(migration);
-            if (mode.dryRun) throw DRY_RUN;
-          },
-        ).catch((error: unknown) => {
-          if (error !== DRY_RUN) throw error;
-        });
+        const ran = await migrateInOneTransaction(steps, work, mode, progress.pending);
         if (mode.dryRun) return result(work, "dry-run", startedAt, [], ran, sql);
-        applied.push(...ran);
+        progress.applied.push(...ran);
       } else {
-        for (const migration of pending) {
-          const rolledBack = !transactionalDdl
-            ? `${PARTLY_APPLIED}${applied.length === 0 ? "" : ` The ${applied.length} migration(s) before it stay applied.`}`
-            : applied.length === 0
-              ? "It was rolled back; nothing was changed on this database."
-              : `It was rolled back; the ${applied.length} migration(s) before it stay applied.`;
-          let ran = false;
-          // Another migrator may have applied it since the plan was read: skip it then.
-          const runIfPending = async (run: () => Promise<void>) => {
-            if (await isApplied(queryRunner, tableOf(migration), migration)) return;
-            await run();
-            ran = true;
-          };
-          if (migration.instance.transaction === false) {
-            await runOutsideTransaction(
-              queryRunner,
-              work,
-              migration,
-              tableOf(migration),
-              runIfPending,
-              () => migration.instance.up(queryRunner),
-            );
-          } else {
-            await inLockedTransaction(
-              queryRunner,
-              work,
-              () => migration,
-              rolledBack,
-              () => runIfPending(() => runOne(migration)),
-            );
-          }
-          if (ran) applied.push(migration);
-        }
+        await migrateEachInItsOwn(steps, work, progress, transactionalDdl);
       }
-      const outcome = applied.length > 0 ? "migrated" : "up-to-date";
-      return result(work, outcome, startedAt, applied, []);
+      const outcome = progress.applied.length > 0 ? "migrated" : "up-to-date";
+      return result(work, outcome, startedAt, progress.applied, []);
     });
   } catch (error) {
-    const remaining = pending.filter((m) => !applied.includes(m));
+    const remaining = progress.pending.filter((m) => !progress.applied.includes(m));
     return {
-      ...result(work, "failed", startedAt, applied, remaining),
+      ...result(work, "failed", startedAt, progress.applied, remaining),
       error: asRoutingError(error, work),
     };
+  }
+}
+
+// What a migrate run has read and done so far, for the result of a failed run.
+interface Progress {
+  pending: readonly Migration[];
+  readonly applied: Migration[];
+}
+
+// Runs migrations on one connection: each DDL helper call is guarded, and (dry run) every
+// statement recorded.
+interface MigrationSteps {
+  readonly queryRunner: QueryRunner;
+  /** The migration running now, if any. */
+  readonly current: () => Migration | undefined;
+  readonly tableOf: (migration: Migration) => MigrationTable;
+  /** Runs `migration` (unless faking) and records it as applied. */
+  readonly runOne: (migration: Migration) => Promise<void>;
+}
+
+function migrationSteps(
+  plain: QueryRunner,
+  work: DatabaseWork,
+  mode: MigrateMode,
+  sql: string[],
+): MigrationSteps {
+  let current: Migration | undefined;
+  const queryRunner = instrumentQueryRunner(plain, {
+    beforeDdl: (method, table) => {
+      if (current) work.guard(current, method, table);
+    },
+    onStatement: mode.dryRun ? (statement) => sql.push(statement) : undefined,
+  });
+  const tableOf = (migration: Migration) =>
+    work.groups.find((g) => g.group === migration.group)!.table;
+  return {
+    queryRunner,
+    current: () => current,
+    tableOf,
+    runOne: async (migration) => {
+      current = migration;
+      await tableOf(migration).ensure(queryRunner);
+      if (!mode.fake) await migration.instance.up(queryRunner);
+      await tableOf(migration).record(queryRunner, migration);
+      current = undefined;
+    },
+  };
+}
+
+// transaction: "all", dryRun and fake: every pending migration in one locked transaction
+// (rolled back at the end of a dry run). Returns the migrations it ran.
+async function migrateInOneTransaction(
+  steps: MigrationSteps,
+  work: DatabaseWork,
+  mode: MigrateMode,
+  pending: readonly Migration[],
+): Promise<Migration[]> {
+  const outsideTransaction = pending.find((m) => m.instance.transaction === false);
+  if (outsideTransaction && !mode.dryRun && !mode.fake) {
+    throw MigrationFailedError.invalid(
+      `Migration "${outsideTransaction.name}" sets transaction = false, which transaction: "all" cannot honour`,
+      work.target.description,
+      'Run migrate with transaction: "each".',
+    );
+  }
+  let ran: Migration[] = [];
+  await inLockedTransaction(
+    steps.queryRunner,
+    work,
+    () => steps.current() ?? pending[0],
+    "Nothing was changed on this database.",
+    async () => {
+      ran = pendingOf(await readStates(steps.queryRunner, work.groups));
+      for (const migration of ran) await steps.runOne(migration);
+      if (mode.dryRun) throw DRY_RUN;
+    },
+  ).catch((error: unknown) => {
+    if (error !== DRY_RUN) throw error;
+  });
+  return ran;
+}
+
+// transaction: "each": one locked transaction per migration (none for transaction = false),
+// skipping any that another migrator applied meanwhile. Appends to `progress.applied`.
+async function migrateEachInItsOwn(
+  steps: MigrationSteps,
+  work: DatabaseWork,
+  progress: Progress,
+  transactionalDdl: boolean,
+): Promise<void> {
+  const { queryRunner, tableOf } = steps;
+  const applied = progress.applied;
+  for (const migration of progress.pending) {
+    const rolledBack = !transactionalDdl
+      ? `${PARTLY_APPLIED}${applied.length === 0 ? "" : ` The ${applied.length} migration(s) before it stay applied.`}`
+      : applied.length === 0
+        ? "It was rolled back; nothing was changed on this database."
+        : `It was rolled back; the ${applied.length} migration(s) before it stay applied.`;
+    let ran = false;
+    // Another migrator may have applied it since the plan was read: skip it then.
+    const runIfPending = async (run: () => Promise<void>) => {
+      if (await isApplied(queryRunner, tableOf(migration), migration)) return;
+      await run();
+      ran = true;
+    };
+    if (migration.instance.transaction === false) {
+      await runOutsideTransaction(
+        queryRunner,
+        work,
+        migration,
+        tableOf(migration),
+        runIfPending,
+        () => migration.instance.up(queryRunner),
+      );
+    } else {
+      await inLockedTransaction(
+        queryRunner,
+        work,
+        () => migration,
+        rolledBack,
+        () => runIfPending(() => steps.runOne(migration)),
+      );
+    }
+    if (ran) applied.push(migration);
   }
 }
 
