@@ -242,7 +242,7 @@ export function heapSection(rows: readonly HeapPerTenantRow[]): string {
     table,
     "",
     "Tenant DataSources reuse the entity metadata the router builds once at bootstrap " +
-      "(lib/shared-metadata.ts) when their options build the same metadata. " +
+      "(lib/pool/shared-metadata.ts) when their options build the same metadata. " +
       "Schema-per-tenant cannot: TypeORM bakes the schema into each entity's `tablePath` " +
       "(and junction, closure and foreign-key table paths) when it builds metadata, and " +
       "every query reads the table from there, so each schema keeps its own metadata.",
