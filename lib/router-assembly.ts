@@ -20,6 +20,7 @@ import {
 } from "./dialects/sqlite/temporary-sqlite";
 import { TenantDirectory } from "./tenants/tenant-directory";
 import { TenantProvisioner, type TenantStorage } from "./tenants/tenant-provisioner";
+import type { StorageContext } from "./tenants/owned-storage";
 
 /** The collaborators a TenantRouter (`R`) is made of. */
 export interface RouterParts<R> {
@@ -139,7 +140,7 @@ export async function assembleRouter<R>(
             migrator,
             registration: options.tenants.registration,
             router,
-            storage: tenantStorage(factory, strategy),
+            storage: tenantStorage(factory, strategy, reservedDatabasesOf(options)),
           })
         : undefined;
     const runner = new OperationRunner({
@@ -175,12 +176,25 @@ export async function assembleRouter<R>(
 function tenantStorage(
   factory: DataSourceFactory,
   strategy: TenantStrategy | undefined,
+  context: StorageContext,
 ): TenantStorage {
   const ownDatabase = databasePerTenant((tenant) => factory.optionsFor(tenantTarget(tenant)));
   return {
-    create: (tenant) => (strategy?.createStorage ? strategy : ownDatabase).createStorage!(tenant),
-    drop: (tenant) => (strategy?.dropStorage ? strategy : ownDatabase).dropStorage!(tenant),
+    create: (tenant) =>
+      (strategy?.createStorage ? strategy : ownDatabase).createStorage!(tenant, context),
+    drop: (tenant) =>
+      (strategy?.dropStorage ? strategy : ownDatabase).dropStorage!(tenant, context),
   };
+}
+
+// Every alias database (primaries, replicas, test copies): never a tenant's to create or drop.
+function reservedDatabasesOf(options: NormalizedOptions): StorageContext {
+  const reserved = [...options.databases.values()].flatMap((database) => [
+    database.options,
+    ...database.replicas,
+    ...(database.testOptions ? [database.testOptions] : []),
+  ]);
+  return Object.freeze({ reservedDatabases: Object.freeze(reserved) });
 }
 
 // Without custom routers, a group can only be "tenant" or an alias, or it would run nowhere.

@@ -2,7 +2,12 @@ import type { DataSource } from "typeorm";
 import type { DataSourceFactory } from "../pool/data-source-factory";
 import type { DataSourcePool } from "../pool/data-source-pool";
 import { tenantTarget } from "../routing/database-target";
-import { ConfirmationRequiredError, TenantExistsError, messageOf } from "../errors";
+import {
+  ConfigurationError,
+  ConfirmationRequiredError,
+  TenantExistsError,
+  messageOf,
+} from "../errors";
 import type { Migrator } from "../migrations/migrator";
 import type { DatabaseMigrationResult } from "../migrations/migration-report";
 import { assertTenantId } from "../context/tenant-id";
@@ -67,29 +72,82 @@ export class TenantProvisioner<R = never> {
       const undo: Promise<unknown>[] = [];
       if (dataSource?.isInitialized) await dataSource.destroy().catch(warn(tenant));
       if (registered) undo.push(registration.unregister?.(tenant, router()) ?? Promise.resolve());
+      // Only what this call created is undone: a TenantExistsError from storage.create means
+      // another create won, and its storage and registration are not ours to touch.
       if (created) undo.push(storage.drop(tenant));
       await Promise.all(undo.map((step) => step.catch(warn(tenant))));
-      directory.remove(tenant);
       throw error;
     }
   }
 
   /**
-   * Closes the tenant's DataSource, drops its database and unregisters it.
+   * Drops a tenant, in this order:
+   * 1. marks it as leaving: new work on it fails with `UnknownTenantError`;
+   * 2. drains: evicts its DataSource, waiting up to `drainTimeoutMs` for the calls in flight;
+   * 3. drops its storage (only if the router created it; PostgreSQL databases `WITH (FORCE)`,
+   *    which ends sessions still connected after the drain);
+   * 4. unregisters it (`tenants.unregister`).
    *
    * @throws ConfirmationRequiredError unless `options.confirm` repeats the tenant id.
    * @throws UnknownTenantError when the tenant is not listed.
+   * @throws ReservedStorageError, UnownedStorageError: nothing was dropped, the tenant stays.
    */
-  async drop(tenant: string, options: { readonly confirm?: string } = {}): Promise<void> {
+  async drop(tenant: string, options: DropTenantOptions = {}): Promise<void> {
     assertTenantId(tenant, "router.tenants.drop()");
     if (options.confirm !== tenant) throw ConfirmationRequiredError.forDrop(tenant);
+    const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    if (typeof drainTimeoutMs !== "number" || !(drainTimeoutMs >= 0)) {
+      throw ConfigurationError.invalid(
+        "router.tenants.drop({ drainTimeoutMs })",
+        `${String(drainTimeoutMs)} is not a number of milliseconds >= 0`,
+        "Pass how long in-flight work on the tenant may take to finish, e.g. 10000.",
+      );
+    }
     const { directory, pool, registration, router, storage } = this.#props;
     await directory.assertKnown(tenant);
-    const target = tenantTarget(tenant);
-    await pool.evict(target);
-    await storage.drop(tenant);
-    await registration.unregister?.(tenant, router());
-    directory.remove(tenant);
+    const finish = directory.markLeaving(tenant);
+    let dropped = false;
+    try {
+      await drain(pool.evict(tenantTarget(tenant)), drainTimeoutMs, tenant);
+      await storage.drop(tenant);
+      dropped = true;
+      await registration.unregister?.(tenant, router());
+    } finally {
+      finish(dropped);
+    }
+  }
+}
+
+/** Options of `router.tenants.drop(tenant, options)`. */
+export interface DropTenantOptions {
+  /** The tenant id again: dropping deletes every row. */
+  readonly confirm?: string;
+  /**
+   * How long the calls already running on the tenant may take to finish before its storage
+   * is dropped anyway (their connections are then ended). Default 10000 ms.
+   */
+  readonly drainTimeoutMs?: number;
+}
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+// Waits for `evicted` (the pool closes the DataSource once its calls finished), at most
+// `timeoutMs`; past it the drop goes on, and the close still completes in the background.
+async function drain(evicted: Promise<void>, timeoutMs: number, tenant: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  const closed = evicted.catch((error: unknown) =>
+    process.emitWarning(
+      `typeorm-router: closing tenant "${tenant}" before dropping it failed: ${messageOf(error)}`,
+      { code: "TYPEORM_ROUTER_DRAIN_FAILED" },
+    ),
+  );
+  try {
+    await Promise.race([closed, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

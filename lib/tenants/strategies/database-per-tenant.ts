@@ -1,13 +1,19 @@
 import type { DataSourceOptions } from "typeorm";
-import { dialectFor } from "../../dialects";
 import { ConfigurationError } from "../../errors";
+import { NO_RESERVED_DATABASES, createTenantDatabase, dropTenantDatabase } from "../owned-storage";
 import type { TenantStrategy } from "./tenant-strategy";
 
 /**
  * Gives every tenant a database of its own, with the options `options(tenant)` returns
- * (a file per tenant on SQLite, a database per tenant on PostgreSQL). Creating a tenant
- * creates its database (CREATE DATABASE; SQLite creates the file on first open); dropping it
- * drops the database.
+ * (a file per tenant on SQLite, a database per tenant on PostgreSQL).
+ *
+ * - Creating a tenant creates its database atomically (`CREATE DATABASE`; an exclusive file
+ *   create on SQLite), so of concurrent creates of one id exactly one wins, and marks it as
+ *   the router's (`COMMENT ON DATABASE … IS 'typeorm-router tenant <id>'`; SQLite's
+ *   `application_id`).
+ * - Dropping a tenant drops its database only when it carries that mark, and never a server's
+ *   own database or an alias's. On PostgreSQL it is `DROP DATABASE … WITH (FORCE)`: sessions
+ *   still connected to it are terminated.
  *
  * @example
  * ```ts
@@ -17,13 +23,11 @@ import type { TenantStrategy } from "./tenant-strategy";
 export function databasePerTenant(options: (tenant: string) => DataSourceOptions): TenantStrategy {
   const strategy: TenantStrategy = Object.freeze({
     name: "database-per-tenant",
-    async createStorage(tenant: string): Promise<void> {
-      const tenantOptions = strategy.optionsFor(tenant);
-      await dialectFor(tenantOptions).createDatabase(tenantOptions);
+    async createStorage(tenant: string, context = NO_RESERVED_DATABASES): Promise<void> {
+      await createTenantDatabase(tenant, strategy.optionsFor(tenant), context);
     },
-    async dropStorage(tenant: string): Promise<void> {
-      const tenantOptions = strategy.optionsFor(tenant);
-      await dialectFor(tenantOptions).dropDatabase(tenantOptions);
+    async dropStorage(tenant: string, context = NO_RESERVED_DATABASES): Promise<void> {
+      await dropTenantDatabase(tenant, strategy.optionsFor(tenant), context);
     },
     optionsFor(tenant: string): DataSourceOptions {
       let result: DataSourceOptions;

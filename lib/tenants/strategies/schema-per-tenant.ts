@@ -1,5 +1,12 @@
 import type { DataSourceOptions, QueryRunner } from "typeorm";
-import { ConfigurationError } from "../../errors";
+import { sleep } from "../../concurrency/sleep";
+import {
+  ConfigurationError,
+  ReservedStorageError,
+  TenantExistsError,
+  UnownedStorageError,
+} from "../../errors";
+import { checkSchemaName, reservedSchemaReason, tenantMark } from "../owned-storage";
 import { SharedPostgresPool } from "./shared-postgres-pool";
 import type { BulkMigrationState, TenantStrategy } from "./tenant-strategy";
 
@@ -19,7 +26,15 @@ export interface SchemaPerTenantOptions {
   readonly maxConnections?: number;
 }
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_$-]{0,62}$/;
+// The length is checked apart (checkSchemaName), in bytes, with an error of its own.
+const SCHEMA_NAME = /^[a-z_][a-z0-9_$-]*$/;
+// duplicate_schema, and the unique index of pg_namespace when two creates race.
+const EXISTS_CODES = new Set(["42P06", "23505"]);
+// deadlock_detected, lock_not_available: DROP SCHEMA … CASCADE takes every table's lock, and
+// in-flight transactions on the tenant hold some of them.
+const RETRY_DROP_CODES = new Set(["40P01", "55P03"]);
+const DROP_ATTEMPTS = 8;
+const DROP_LOCK_TIMEOUT = "2s";
 
 /**
  * Puts every tenant in a schema of one PostgreSQL database.
@@ -31,6 +46,10 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_$-]{0,62}$/;
  *   borrower of the connection, with or without PgBouncer in transaction mode.
  * - All tenant DataSources share one connection pool capped at `maxConnections`.
  * - Migration state of every tenant is read with one query.
+ * - `tenants.create` creates the schema and marks it in one transaction
+ *   (`COMMENT ON SCHEMA … IS 'typeorm-router tenant <id>'`); `tenants.drop` drops only a schema
+ *   that carries the mark, and never `public`, `information_schema`, a `pg_*` schema or the
+ *   base's own schema. Names longer than 63 bytes are refused before anything runs.
  *
  * @example
  * ```ts
@@ -63,6 +82,16 @@ export function schemaPerTenant(options: SchemaPerTenantOptions): TenantStrategy
         "Return a lowercase schema name of at most 63 characters.",
       );
     }
+    checkSchemaName(tenant, schema);
+    return schema;
+  };
+  // The schema, refused when the router must never create or drop it.
+  const ownSchemaOf = (tenant: string, operation: "create" | "drop"): string => {
+    const schema = schemaOf(tenant);
+    const reason =
+      reservedSchemaReason(schema) ??
+      (schema === options.base.schema ? "is the base database's own schema" : undefined);
+    if (reason) throw ReservedStorageError.refused(operation, tenant, `schema "${schema}"`, reason);
     return schema;
   };
   let shared: SharedPostgresPool | undefined;
@@ -92,10 +121,36 @@ export function schemaPerTenant(options: SchemaPerTenantOptions): TenantStrategy
       await queryRunner.query(`SET LOCAL search_path TO ${quote(schemaOf(tenant))}, public`);
     },
     async createStorage(tenant: string): Promise<void> {
-      await run(`CREATE SCHEMA ${quote(schemaOf(tenant))}`);
+      const schema = ownSchemaOf(tenant, "create");
+      try {
+        // One simple query: one implicit transaction, so the schema never exists unmarked.
+        await run(
+          `CREATE SCHEMA ${quote(schema)}; COMMENT ON SCHEMA ${quote(schema)} IS ${literal(tenantMark(tenant))}`,
+        );
+      } catch (error) {
+        if (EXISTS_CODES.has(codeOf(error))) {
+          throw TenantExistsError.storageExists(tenant, `schema "${schema}"`, error);
+        }
+        throw error;
+      }
     },
     async dropStorage(tenant: string): Promise<void> {
-      await run(`DROP SCHEMA IF EXISTS ${quote(schemaOf(tenant))} CASCADE`);
+      const schema = ownSchemaOf(tenant, "drop");
+      const mark = tenantMark(tenant);
+      const [row] = await run(
+        "SELECT obj_description(oid, 'pg_namespace') AS mark FROM pg_namespace WHERE nspname = $1",
+        [schema],
+      );
+      if (!row) return;
+      if (row.mark !== mark) {
+        throw UnownedStorageError.unmarked(
+          tenant,
+          `schema "${schema}"`,
+          typeof row.mark === "string" ? row.mark : undefined,
+          `COMMENT ON SCHEMA ${quote(schema)} IS ${literal(mark)};`,
+        );
+      }
+      await dropSchema(pool(), schema);
     },
     async readMigrationState(
       tenants: readonly string[],
@@ -149,6 +204,36 @@ function credentialsOf(base: PostgresDataSourceOptions) {
     application_name: base.applicationName,
     ...(base.extra as object | undefined),
   };
+}
+
+// DROP SCHEMA … CASCADE under a short lock_timeout, retried: waiting behind (or deadlocking
+// with) in-flight transactions on the tenant's tables ends with a retry, not a raw 40P01.
+async function dropSchema(shared: SharedPostgresPool, schema: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await shared.pool.connect();
+    try {
+      await client.query(
+        `BEGIN; SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT}'; DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE; COMMIT`,
+      );
+      return;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      if (!RETRY_DROP_CODES.has(codeOf(error)) || attempt >= DROP_ATTEMPTS) throw error;
+    } finally {
+      client.release();
+    }
+    await sleep(Math.min(100 * 2 ** attempt, 2000));
+  }
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : "";
+}
+
+// A SQL string literal; COMMENT takes no parameters.
+function literal(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
 }
 
 function quote(identifier: string): string {

@@ -1,4 +1,5 @@
 import type { DataSourceOptions, QueryRunner } from "typeorm";
+import type { StorageContext } from "../owned-storage";
 
 /** Applied migration names per tenant and migrations table, read in one go. */
 export type BulkMigrationState = ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
@@ -24,10 +25,22 @@ export interface TenantStrategy {
    * <scopeDescription>", e.g. `a schema reached through SET LOCAL search_path`.
    */
   readonly scopeDescription?: string;
-  /** Creates the tenant's storage (e.g. its schema). Default: create its database. */
-  createStorage?(tenant: string): Promise<void>;
-  /** Drops the tenant's storage. Default: drop its database. */
-  dropStorage?(tenant: string): Promise<void>;
+  /**
+   * Creates the tenant's storage (e.g. its schema) atomically and marks it as the router's
+   * (`tenantMark`). Default: create its database.
+   *
+   * @throws TenantExistsError when it exists (another create won); NameTooLongError or
+   * ReservedStorageError, before anything runs, for a name the router must not create.
+   */
+  createStorage?(tenant: string, context?: StorageContext): Promise<void>;
+  /**
+   * Drops the tenant's storage, only if it carries the router's mark for that tenant.
+   * Default: drop its database.
+   *
+   * @throws UnownedStorageError for unmarked storage; ReservedStorageError for a system or
+   * alias name; nothing is dropped then.
+   */
+  dropStorage?(tenant: string, context?: StorageContext): Promise<void>;
   /**
    * Reads, in one round trip, the applied migrations of many tenants for the given
    * migrations tables: tenant → table → names. Tenants without the table are absent.
