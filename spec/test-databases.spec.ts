@@ -21,6 +21,7 @@ import {
 import { createTestDatabases, type TestDatabases } from "typeorm-router/testing";
 import { CLEANUP_TIMEOUT_MS } from "./setup/cleanup";
 import { DRIVERS, PG_URL, describeDriver, type DriverFixture } from "./setup/drivers";
+import { MYSQL_URL, mysqlRows } from "./setup/mysql";
 import { ID_COLUMN } from "./setup/migrations";
 
 @ReadOnly()
@@ -69,6 +70,7 @@ for (const driver of DRIVERS) {
     let config: TenantRouterOptions;
     let test: TestDatabases;
     let seeded = 0;
+    // MariaDB: no `server`, so the default (the app's own MariaDB server) is what is tested.
     const server = () =>
       driver.name === "postgres" ? { type: "postgres" as const, url: PG_URL } : undefined;
 
@@ -193,6 +195,13 @@ for (const driver of DRIVERS) {
 
     async function scratchDatabases(): Promise<string[]> {
       if (driver.name === "sqlite") return [];
+      if (driver.name === "mariadb") {
+        const rows = await mysqlRows<{ name: string }>(
+          MYSQL_URL,
+          "SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'typeorm\\_router\\_scratch\\_%'",
+        );
+        return rows.map((row) => row.name);
+      }
       const rows = await db.rows<{ datname: string }>(
         { type: "postgres", url: PG_URL },
         "SELECT datname FROM pg_database WHERE datname LIKE 'typeorm_router_scratch_%'",

@@ -16,3 +16,18 @@ const TESTING_DIALECTS: readonly TestingDialect[] = [postgresTesting, sqliteTest
 export function testingDialectFor(source: DataSource | DataSourceOptions): TestingDialect {
   return findDialect(TESTING_DIALECTS, source);
 }
+
+// Schemas written for these drivers use column types SQLite rejects (mediumtext, enum(...)).
+const OWN_SERVER_TYPES: readonly string[] = ["mysql", "mariadb"];
+
+/**
+ * Where `createTestDatabases` puts test databases when it is not told: on the app's own
+ * MySQL/MariaDB server (temporary databases) when `app` is one, since SQLite cannot hold its
+ * schema; else in SQLite files, with the app's own SQLite driver when it uses node-sqlite3
+ * (`sqlite`, so better-sqlite3 need not be installed), or better-sqlite3.
+ */
+export function defaultTestServer(app: DataSourceOptions | undefined): DataSourceOptions {
+  if (app && OWN_SERVER_TYPES.includes(app.type)) return app;
+  const type = (app?.type as string | undefined) === "sqlite" ? "sqlite" : "better-sqlite3";
+  return { type, database: "test.sqlite" } as DataSourceOptions;
+}

@@ -55,7 +55,9 @@ export class DataSourceFactory {
       const database = options.databases.get(target.name)!;
       if (target.replica !== undefined) return database.replicas[target.replica];
       if (!options.testMode) return database.options;
-      return database.testOptions ?? testFolder!.optionsFor(`alias-${target.name}`);
+      return (
+        database.testOptions ?? testFolder!.optionsFor(`alias-${target.name}`, database.options)
+      );
     }
     const tenants = options.tenants;
     if (!tenants) {
@@ -66,7 +68,12 @@ export class DataSourceFactory {
       );
     }
     if (!options.testMode) return tenants.strategy.optionsFor(target.name);
-    if (!tenants.testOptions) return testFolder!.optionsFor(`tenant-${target.name}`);
+    if (!tenants.testOptions) {
+      return testFolder!.optionsFor(
+        `tenant-${target.name}`,
+        tenants.strategy.optionsFor(target.name),
+      );
+    }
     const testOptions = tenants.testOptions(target.name);
     checkDataSourceOptions(testOptions, `tenants.testOptions("${target.name}")`);
     return testOptions;

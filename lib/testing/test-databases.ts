@@ -2,7 +2,7 @@ import type { DataSourceOptions } from "typeorm";
 import { messageOf } from "../errors";
 import { toDatabaseConfig } from "../config/router-options";
 import { dialectFor, type ScratchDatabase } from "../dialects";
-import { testingDialectFor } from "../dialects/testing-dialects";
+import { defaultTestServer, testingDialectFor } from "../dialects/testing-dialects";
 import { TenantRouter, type TenantRouterOptions } from "../tenant-router";
 
 /** Options of {@link createTestDatabases}. */
@@ -15,8 +15,10 @@ export interface TestDatabasesOptions {
    */
   readonly seed?: (router: TenantRouter) => Promise<void>;
   /**
-   * Where the test databases go: DataSource options of a PostgreSQL server (uniquely named
-   * temporary databases are created on it). Default: SQLite files in temporary folders.
+   * Where the test databases go: DataSource options of a PostgreSQL, MySQL or MariaDB server
+   * (uniquely named temporary databases are created on it). Default: the app's own server
+   * when its first database is MySQL or MariaDB (SQLite cannot hold that schema), else SQLite
+   * files in temporary folders (with the app's `sqlite` driver when it uses node-sqlite3).
    */
   readonly server?: DataSourceOptions;
 }
@@ -42,7 +44,8 @@ const TEMPLATE_TENANT = "typeorm-router-template";
  *
  * Tenant databases are cloned from one template that is migrated (or, without migrations,
  * synchronized) once: N tenants cost one migration, not N (`CREATE DATABASE … TEMPLATE` on
- * PostgreSQL, a file copy on SQLite). `seed` runs once per call, so call this in `beforeAll`.
+ * PostgreSQL, a file copy on SQLite; on MySQL/MariaDB, which have no TEMPLATE, each table is
+ * recreated from `SHOW CREATE TABLE` and its rows copied). `seed` runs once per call, so call this in `beforeAll`.
  * If anything fails, everything created so far is dropped before the error is rethrown.
  *
  * @example
@@ -58,10 +61,7 @@ export async function createTestDatabases(
 ): Promise<TestDatabases> {
   const config = configOrRouter instanceof TenantRouter ? configOrRouter.options : configOrRouter;
   const tenants = [...(options.tenants ?? [])];
-  const server: DataSourceOptions = options.server ?? {
-    type: "better-sqlite3",
-    database: "test.sqlite",
-  };
+  const server: DataSourceOptions = options.server ?? defaultTestServer(appOptions(config));
   const dialect = dialectFor(server);
   const created: ScratchDatabase[] = [];
   const scratch = async (make: () => Promise<ScratchDatabase>) => {
@@ -148,6 +148,14 @@ function testConfig(
       unregister: undefined,
     },
   };
+}
+
+// The options of the app's first database (its primary when it has replicas).
+function appOptions(config: TenantRouterOptions): DataSourceOptions | undefined {
+  const first = Object.values(config.databases)[0];
+  if (!first) return undefined;
+  const database = toDatabaseConfig(first);
+  return "primary" in database ? database.primary : database.options;
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

@@ -2,24 +2,44 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { DataSourceOptions } from "typeorm";
+import { ConfigurationError } from "../../errors";
 
 /** A folder of temporary SQLite test databases, removed by `remove()`. */
 export interface TemporarySqliteFolder {
   readonly path: string;
-  /** Options of the SQLite database `name` in this folder (`name` must be path-safe). */
-  optionsFor(name: string): DataSourceOptions;
+  /**
+   * Options of the SQLite test database `name` in this folder (`name` must be path-safe) that
+   * stands in for the database `real` in test mode. It uses the app's own SQLite driver when
+   * `real` is SQLite (`sqlite`, node-sqlite3, needs no better-sqlite3), else better-sqlite3.
+   *
+   * @throws ConfigurationError when `real` is MySQL or MariaDB, whose column types SQLite
+   *   rejects: such a database needs `testOptions` (or `createTestDatabases`).
+   */
+  optionsFor(name: string, real?: DataSourceOptions): DataSourceOptions;
   remove(): Promise<void>;
 }
 
-/** Creates a fresh temporary folder for SQLite test databases (better-sqlite3). */
+// Schemas written for these drivers use types SQLite rejects (mediumtext, enum(...), unsigned).
+const NEEDS_ITS_OWN_SERVER = ["mysql", "mariadb"];
+
+/** Creates a fresh temporary folder for SQLite test databases. */
 export async function createTemporarySqliteFolder(): Promise<TemporarySqliteFolder> {
   const folder = await mkdtemp(path.join(os.tmpdir(), "typeorm-router-test-"));
   return Object.freeze({
     path: folder,
-    optionsFor: (name: string): DataSourceOptions => ({
-      type: "better-sqlite3",
-      database: path.join(folder, `${name}.sqlite`),
-    }),
+    optionsFor: (name: string, real?: DataSourceOptions): DataSourceOptions => {
+      if (real && NEEDS_ITS_OWN_SERVER.includes(real.type)) {
+        throw ConfigurationError.invalid(
+          `testMode (${name.replace("-", ' "')}")`,
+          `test mode puts a database without testOptions in a temporary SQLite file, which cannot hold a ${real.type} schema`,
+          `Give it testOptions pointing at a test database on a ${real.type} server, or build the test router with createTestDatabases(config) from typeorm-router/testing, which creates temporary databases on the app's ${real.type} server.`,
+        );
+      }
+      return {
+        type: (real?.type as string | undefined) === "sqlite" ? "sqlite" : "better-sqlite3",
+        database: path.join(folder, `${name}.sqlite`),
+      } as DataSourceOptions;
+    },
     remove: () => rm(folder, { recursive: true, force: true }),
   });
 }
