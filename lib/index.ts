@@ -53,7 +53,9 @@ export type {
   DatabaseLabel,
   MigrationName,
   MigrationProgress,
+  GroupReport,
 } from "./migrations/migration-report";
+export type { MigrationClaim } from "./migrations/migration-claims";
 export type { DatabaseStatus, GroupStatus } from "./migrations/database-migrator";
 export type { SchemaReport, SchemaDrift } from "./migrations/schema-verifier";
 export type {

@@ -654,6 +654,7 @@ for (const driver of DRIVERS) {
               applied: ["CreateAccounts1700000000000"],
               pending: [],
               unknown: [],
+              claimed: [],
             },
           ],
         },
@@ -666,13 +667,21 @@ for (const driver of DRIVERS) {
               applied: all,
               pending: [],
               unknown: ["Vanished1690000000000"],
+              claimed: [],
             },
           ],
         },
         {
           database: { kind: "tenant", name: "t02" },
           groups: [
-            { group: "tenant", table: "migrations_tenant", applied: [], pending: all, unknown: [] },
+            {
+              group: "tenant",
+              table: "migrations_tenant",
+              applied: [],
+              pending: all,
+              unknown: [],
+              claimed: [],
+            },
           ],
         },
       ]);

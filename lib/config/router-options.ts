@@ -1,4 +1,5 @@
 import type { DataSourceOptions } from "typeorm";
+import { TENANT_ID_PATTERN } from "../context/tenant-id";
 import { ConfigurationError } from "../errors";
 import type { PoolOptions } from "../pool/data-source-pool";
 import { DEFAULT_ALIAS, TENANT_GROUP, type EntitySource } from "../registry/entity-registry";
@@ -151,6 +152,9 @@ export function normalizeOptions<R>(options: RouterOptionsOf<R>): NormalizedOpti
       "Pass { entities, databases, tenants }.",
     );
   }
+  checkKeys(options, ROUTER_OPTION_KEYS, "TenantRouter.create(options)");
+  checkOptionalType(options.testMode, "boolean", "testMode", "Pass testMode: true or false.");
+  checkOptionalType(options.cwd, "string", "cwd", "Pass a folder path, e.g. cwd: __dirname.");
   if (!Array.isArray(options.entities)) {
     throw ConfigurationError.invalid(
       "entities",
@@ -219,6 +223,15 @@ function normalizeDatabases(
         `Use letters, digits, "_" and "-"; "${TENANT_GROUP}" is reserved for tenant databases.`,
       );
     }
+    if (isDatabaseConfig(value)) {
+      checkKeys(value, DATABASE_CONFIG_KEYS, `databases.${alias}`);
+      checkOptionalType(
+        value.readOnly,
+        "boolean",
+        `databases.${alias}.readOnly`,
+        "Pass readOnly: true or false.",
+      );
+    }
     const config = toDatabaseConfig(value);
     const replicated = "primary" in config;
     const options = replicated ? config.primary : config.options;
@@ -243,12 +256,38 @@ function normalizeDatabases(
 }
 
 function normalizeTenants<R>(tenants: TenantsConfigOf<R>): NormalizedTenants<R> {
+  if (!tenants || typeof tenants !== "object") {
+    throw ConfigurationError.invalid(
+      "tenants",
+      `${JSON.stringify(tenants)} is not an object`,
+      "Pass tenants: { list, options } or { list, strategy }.",
+    );
+  }
+  checkKeys(tenants, TENANTS_KEYS, "tenants");
   const { list } = tenants;
   if (typeof list !== "function" && !Array.isArray(list)) {
     throw ConfigurationError.invalid(
       "tenants.list",
       "it must be an array of tenant ids or a function",
       'Pass list: ["acme", "globex"] or list: async () => [...].',
+    );
+  }
+  if (Array.isArray(list)) checkStaticList(list);
+  if (
+    tenants.strategy !== undefined &&
+    (typeof tenants.strategy !== "object" || typeof tenants.strategy?.optionsFor !== "function")
+  ) {
+    throw ConfigurationError.invalid(
+      "tenants.strategy",
+      "it is not a tenant strategy (an object with optionsFor(tenant))",
+      "Pass schemaPerTenant({ base }) or databasePerTenant((tenant) => options).",
+    );
+  }
+  if (tenants.testOptions !== undefined && typeof tenants.testOptions !== "function") {
+    throw ConfigurationError.invalid(
+      "tenants.testOptions",
+      "it must be a function of the tenant id",
+      "Pass testOptions: (tenant) => ({ type: ..., database: ... }).",
     );
   }
   if ((tenants.options === undefined) === (tenants.strategy === undefined)) {
@@ -327,6 +366,14 @@ function normalizePrefix(prefix: string): string {
 }
 
 function normalizePool(pool: PoolOptions): Required<PoolOptions> {
+  if (typeof pool !== "object" || pool === null) {
+    throw ConfigurationError.invalid(
+      "pool",
+      `${JSON.stringify(pool)} is not an object`,
+      "Pass e.g. pool: { maxOpenTenants: 100 }.",
+    );
+  }
+  checkKeys(pool, POOL_KEYS, "pool");
   const normalized = {
     maxOpenTenants: pool.maxOpenTenants ?? 100,
     idleTimeoutMs: pool.idleTimeoutMs ?? 300_000,
@@ -400,6 +447,90 @@ function normalizeReplicas(
   if (config.stickyMs !== undefined)
     checkNonNegative(config.stickyMs, `databases.${alias}.stickyMs`);
   return Object.freeze([...config.replicas]);
+}
+
+// Every key each options object may have: a misspelt key ("testmode", "refreshInterval") is
+// a setting silently ignored, so it fails bootstrap instead.
+const ROUTER_OPTION_KEYS = [
+  "entities",
+  "databases",
+  "tenants",
+  "routers",
+  "testMode",
+  "undiscoveredEntities",
+  "pool",
+  "cwd",
+  "migrations",
+  "migrationsTablePrefix",
+] as const satisfies readonly (keyof RouterOptionsOf<unknown>)[];
+const TENANTS_KEYS = [
+  "list",
+  "options",
+  "strategy",
+  "testOptions",
+  "refreshIntervalMs",
+  "register",
+  "unregister",
+] as const satisfies readonly (keyof TenantsConfigOf<unknown>)[];
+const DATABASE_CONFIG_KEYS = [
+  "options",
+  "primary",
+  "replicas",
+  "stickyMs",
+  "readOnly",
+  "testOptions",
+] as const;
+const POOL_KEYS = [
+  "maxOpenTenants",
+  "idleTimeoutMs",
+  "acquireTimeoutMs",
+] as const satisfies readonly (keyof PoolOptions)[];
+
+/**
+ * Checks that `value` sets no key but `known`.
+ *
+ * @throws ConfigurationError listing every unknown key of `where`.
+ */
+export function checkKeys(value: object, known: readonly string[], where: string): void {
+  const unknown = Object.keys(value).filter(
+    (key) => !known.includes(key) && (value as Record<string, unknown>)[key] !== undefined,
+  );
+  if (unknown.length === 0) return;
+  throw ConfigurationError.invalid(
+    where,
+    `unknown option(s) ${unknown.map((key) => `"${key}"`).join(", ")}`,
+    `Remove or correct them; the known options are ${known.map((key) => `"${key}"`).join(", ")}.`,
+  );
+}
+
+function checkOptionalType(
+  value: unknown,
+  type: "boolean" | "string",
+  where: string,
+  fix: string,
+): void {
+  if (value === undefined || typeof value === type) return;
+  throw ConfigurationError.invalid(where, `${JSON.stringify(value)} is not a ${type}`, fix);
+}
+
+// A static list is known at bootstrap: every id is checked now, not at the first request.
+function checkStaticList(list: readonly unknown[]): void {
+  const invalid = list.filter((id) => typeof id !== "string" || !TENANT_ID_PATTERN.test(id));
+  if (invalid.length > 0) {
+    throw ConfigurationError.invalid(
+      "tenants.list",
+      `${invalid.map((id) => JSON.stringify(id) ?? String(id)).join(", ")} ${invalid.length === 1 ? "is not a valid tenant id" : "are not valid tenant ids"}`,
+      `Tenant ids must match ${TENANT_ID_PATTERN} (lowercase letters, digits, "_" and "-").`,
+    );
+  }
+  const duplicates = [...new Set(list.filter((id, index) => list.indexOf(id) !== index))];
+  if (duplicates.length > 0) {
+    throw ConfigurationError.invalid(
+      "tenants.list",
+      `${duplicates.map((id) => JSON.stringify(id)).join(", ")} ${duplicates.length === 1 ? "is" : "are"} listed more than once`,
+      "List each tenant once.",
+    );
+  }
 }
 
 function checkNonNegative(value: number, where: string): void {

@@ -3,6 +3,7 @@ import type { DatabaseTarget } from "../routing/database-target";
 import {
   ConfigurationError,
   MigrationFailedError,
+  MigrationInterruptedError,
   MigrationLockedError,
   toRoutingError,
   type RoutingError,
@@ -12,6 +13,7 @@ import { instrumentQueryRunner } from "./instrumented-query-runner";
 import { acquireMigrationMutex } from "./migration-mutex";
 import type { Migration } from "./migration-set";
 import type { MigrationTable } from "./migration-table";
+import { MigrationClaims, claimAlive, type MigrationClaim } from "./migration-claims";
 import {
   labelOf,
   type DatabaseLabel,
@@ -51,6 +53,11 @@ export interface MigrateMode {
   readonly fake: boolean;
   /** One transaction per migration (`each`) or per database (`all`). */
   readonly transaction: "each" | "all";
+  /**
+   * What to do with an interrupted `transaction = false` migration (claimed by a migrator
+   * that died): report it (default), run it again, or record it as applied without running.
+   */
+  readonly resolveInterrupted?: "retry" | "mark-applied";
 }
 
 /** Applied and pending migrations of one group in one database. */
@@ -62,6 +69,11 @@ export interface GroupStatus {
   readonly pending: readonly string[];
   /** Recorded as applied but not in the code any more. */
   readonly unknown: readonly string[];
+  /**
+   * Pending `transaction = false` migrations that a migrator claimed and never completed:
+   * still running, or interrupted (`migrate` reports which, and how to resolve it).
+   */
+  readonly claimed: readonly MigrationClaim[];
 }
 
 /** Status of one database. */
@@ -103,7 +115,7 @@ export async function migrateDatabase(
         if (mode.dryRun) return result(work, "dry-run", startedAt, [], ran, sql);
         progress.applied.push(...ran);
       } else {
-        await migrateEachInItsOwn(steps, work, progress, transactionalDdl);
+        await migrateEachInItsOwn(steps, work, progress, transactionalDdl, mode);
       }
       const outcome = progress.applied.length > 0 ? "migrated" : "up-to-date";
       return result(work, outcome, startedAt, progress.applied, []);
@@ -203,6 +215,7 @@ async function migrateEachInItsOwn(
   work: DatabaseWork,
   progress: Progress,
   transactionalDdl: boolean,
+  mode: MigrateMode,
 ): Promise<void> {
   const { queryRunner, tableOf } = steps;
   const applied = progress.applied;
@@ -227,6 +240,7 @@ async function migrateEachInItsOwn(
         tableOf(migration),
         runIfPending,
         () => migration.instance.up(queryRunner),
+        mode.resolveInterrupted,
       );
     } else {
       await inLockedTransaction(
@@ -329,9 +343,13 @@ export async function readStatus(work: DatabaseWork): Promise<DatabaseStatus> {
   try {
     await queryRunner.connect();
     const states = await readStates(queryRunner, work.groups);
-    return {
-      database: labelOf(work.target),
-      groups: states.map((state) => ({
+    const groups: GroupStatus[] = [];
+    for (const state of states) {
+      // Only a pending transaction = false migration can be claimed: no extra read otherwise.
+      const claims = state.pending.some((m) => m.instance.transaction === false)
+        ? await new MigrationClaims(state.plan.table.name).read(queryRunner)
+        : new Map<string, MigrationClaim>();
+      groups.push({
         group: state.plan.group,
         table: state.plan.table.name,
         applied: state.plan.migrations.filter((m) => state.applied.has(m.name)).map((m) => m.name),
@@ -339,8 +357,13 @@ export async function readStatus(work: DatabaseWork): Promise<DatabaseStatus> {
         unknown: [...state.applied].filter(
           (name) => !state.plan.migrations.some((m) => m.name === name),
         ),
-      })),
-    };
+        claimed: state.pending.flatMap((m) => {
+          const claim = claims.get(m.name);
+          return claim ? [claim] : [];
+        }),
+      });
+    }
+    return { database: labelOf(work.target), groups };
   } catch (error) {
     return { database: labelOf(work.target), groups: [], error: asRoutingError(error, work) };
   } finally {
@@ -448,9 +471,11 @@ function nonTransactionalRefusal(work: DatabaseWork, mode: "dryRun" | "all"): Co
 }
 
 // A migration with transaction = false (e.g. CREATE INDEX CONCURRENTLY) cannot hold a
-// transaction-scoped lock while it runs. It is claimed instead: recorded as applied, under
-// the lock, in a transaction of its own, so other migrators skip it; then it runs; if it
-// fails the claim is withdrawn.
+// transaction-scoped lock while it runs. It is claimed instead, under the lock, in a
+// transaction of its own (owner, session, state "running"), so other migrators leave it alone;
+// then it runs; then it is recorded and the claim removed, in one locked transaction. If it
+// fails the claim is withdrawn. A claim found later whose migrator is gone means the run was
+// interrupted (kill -9, a crash): reported as such, resolved only as the user decides.
 async function runOutsideTransaction(
   queryRunner: QueryRunner,
   work: DatabaseWork,
@@ -458,6 +483,7 @@ async function runOutsideTransaction(
   table: MigrationTable,
   runIfPending: (run: () => Promise<void>) => Promise<void>,
   up: () => Promise<unknown>,
+  resolveInterrupted: MigrateMode["resolveInterrupted"],
 ): Promise<void> {
   if (work.scope) {
     throw MigrationFailedError.invalid(
@@ -466,6 +492,7 @@ async function runOutsideTransaction(
       "Remove transaction = false, or qualify every table name in it with the schema.",
     );
   }
+  const claims = new MigrationClaims(table.name);
   let claimed = false;
   await inLockedTransaction(
     queryRunner,
@@ -474,8 +501,35 @@ async function runOutsideTransaction(
     "Nothing was changed.",
     () =>
       runIfPending(async () => {
+        const claim = (await claims.read(queryRunner)).get(migration.name);
+        if (claim) {
+          // A claim whose migrator cannot be checked (another host) is reported like an
+          // interrupted one: only the user can tell, and resolve it.
+          if ((await claimAlive(queryRunner, claim)) === true) {
+            throw MigrationLockedError.running(
+              migration.name,
+              work.target.description,
+              claim.owner,
+            );
+          }
+          if (resolveInterrupted === undefined) {
+            throw MigrationInterruptedError.interrupted(
+              migration.name,
+              work.target.description,
+              claim.owner,
+              claim.claimedAt,
+            );
+          }
+          await claims.release(queryRunner, migration.name);
+          if (resolveInterrupted === "mark-applied") {
+            await table.ensure(queryRunner);
+            await table.record(queryRunner, migration);
+            return;
+          }
+        }
         await table.ensure(queryRunner);
-        await table.record(queryRunner, migration);
+        await claims.ensure(queryRunner);
+        await claims.claim(queryRunner, migration);
         claimed = true;
       }),
   );
@@ -483,14 +537,24 @@ async function runOutsideTransaction(
   try {
     await up();
   } catch (cause) {
-    await table.forget(queryRunner, migration.name).catch(() => undefined);
+    await claims.release(queryRunner, migration.name).catch(() => undefined);
     throw toRoutingError(cause, {
       migration: migration.name,
       database: work.target.description,
       rolledBack:
-        "It ran outside a transaction (transaction = false), so it may be partly applied.",
+        "It ran outside a transaction (transaction = false), so it may be partly applied; it is not recorded as applied.",
     });
   }
+  await inLockedTransaction(
+    queryRunner,
+    work,
+    () => migration,
+    "It ran, but recording it failed: it stays claimed, and the next migrate reports it as interrupted.",
+    async () => {
+      await table.record(queryRunner, migration);
+      await claims.release(queryRunner, migration.name);
+    },
+  );
 }
 
 async function lock(queryRunner: QueryRunner, work: DatabaseWork): Promise<void> {

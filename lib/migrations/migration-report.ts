@@ -41,6 +41,8 @@ export interface MigrationReport {
   readonly ok: boolean;
   readonly failed: number;
   readonly durationMs: number;
+  /** Per migration group: databases covered, migrations applied and pending, failures. */
+  readonly groups: readonly GroupReport[];
   /** Set when the tenants could not be listed after the aliases ran; no tenant was migrated. */
   readonly tenantListError?: RoutingError;
 }
@@ -56,18 +58,49 @@ export interface MigrationProgress {
   readonly result: DatabaseMigrationResult;
 }
 
-/** Builds a report from per-database results. */
+/** What a run did for one migration group, over every database it covered. */
+export interface GroupReport {
+  readonly group: string;
+  /** Databases of the run this group applies to (allowMigrate). */
+  readonly databases: number;
+  /** Migrations of the group applied by this run, over all databases. */
+  readonly applied: number;
+  /** Migrations of the group still pending after the run, over all databases. */
+  readonly pending: number;
+  /** Databases where the group had work and the run failed. */
+  readonly failed: number;
+}
+
+/**
+ * Builds a report from per-database results; `groups` maps each group of the run to the
+ * number of databases it applies to.
+ */
 export function reportOf(
   results: readonly DatabaseMigrationResult[],
   startedAt: number,
   tenantListError?: RoutingError,
+  groups: ReadonlyMap<string, number> = new Map(),
 ): MigrationReport {
   const failed = results.filter((result) => result.outcome === "failed").length;
+  const count = (names: readonly MigrationName[], group: string) =>
+    names.filter((name) => name.group === group).length;
   return Object.freeze({
     results: Object.freeze([...results]),
     ok: failed === 0 && tenantListError === undefined,
     failed,
     durationMs: Date.now() - startedAt,
+    groups: Object.freeze(
+      [...groups].map(([group, databases]) =>
+        Object.freeze({
+          group,
+          databases,
+          applied: results.reduce((sum, r) => sum + count(r.applied, group), 0),
+          pending: results.reduce((sum, r) => sum + count(r.pending, group), 0),
+          failed: results.filter((r) => r.outcome === "failed" && count(r.pending, group) > 0)
+            .length,
+        }),
+      ),
+    ),
     ...(tenantListError ? { tenantListError } : {}),
   });
 }

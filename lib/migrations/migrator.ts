@@ -51,6 +51,18 @@ export interface MigrateOptions extends DatabaseFilter {
   readonly lockTimeoutMs?: number;
   /** Called after each database. */
   readonly onProgress?: (progress: MigrationProgress) => void;
+  /**
+   * Only these migration groups (Django's `migrate <app>`): where two groups share a
+   * database, the others are left as they are. Default: every group.
+   */
+  readonly groups?: readonly string[];
+  /**
+   * What to do with a `transaction = false` migration whose run was interrupted (its migrator
+   * died after claiming it; `migrate` reports it as `MIGRATION_INTERRUPTED` until resolved).
+   * Check the database first, then `"retry"` runs it again, `"mark-applied"` records it as
+   * applied without running it. Default: report it and change nothing.
+   */
+  readonly resolveInterrupted?: "retry" | "mark-applied";
 }
 
 /** Options of `router.revert()`: one database, and how far back. */
@@ -65,12 +77,16 @@ export interface RevertOptions {
   readonly to?: string;
   /** How long to wait for another migrator's lock. Default 30000 ms. */
   readonly lockTimeoutMs?: number;
+  /** Only migrations of these groups are reverted (and counted by `steps`). Default: all. */
+  readonly groups?: readonly string[];
 }
 
 /** Options of `router.migrationStatus()`. */
 export interface StatusOptions extends DatabaseFilter {
   /** Databases read at once. Default 8. */
   readonly concurrency?: number;
+  /** Only these migration groups. Default: every group. */
+  readonly groups?: readonly string[];
 }
 
 /** Props of {@link Migrator}. */
@@ -111,9 +127,9 @@ export class Migrator {
     this.#props = props;
   }
 
-  /** Whether any migration group applies to `target`. */
-  hasGroupsFor(target: DatabaseTarget): boolean {
-    return this.#plansFor(target).length > 0;
+  /** Whether any migration group (of `groups`, when given) applies to `target`. */
+  hasGroupsFor(target: DatabaseTarget, groups?: readonly string[]): boolean {
+    return this.#plansFor(target, groups).length > 0;
   }
 
   /**
@@ -122,6 +138,7 @@ export class Migrator {
    */
   async migrate(options: MigrateOptions = {}): Promise<MigrationReport> {
     const mode = checkMigrateOptions(options);
+    const groups = this.#checkGroups(options.groups, "migrate({ groups })");
     const startedAt = Date.now();
     const { selection } = this.#props;
     const aliases = selection.aliasesOf(options);
@@ -158,7 +175,7 @@ export class Migrator {
               pending: [],
               durationMs: 0,
             }
-          : await this.#migrateTarget(target, mode, options.lockTimeoutMs),
+          : await this.#migrateTarget(target, mode, options.lockTimeoutMs, groups),
       );
     // Aliases first and one at a time (tenants may depend on them), then the tenants.
     const aliasResults = await runBounded(aliases, 1, run, { stop, skipped });
@@ -168,15 +185,20 @@ export class Migrator {
       tenants = await selection.tenantsOf(options);
     } catch (error) {
       if (!(error instanceof RoutingError)) throw error;
-      return reportOf(aliasResults, startedAt, error);
+      return reportOf(aliasResults, startedAt, error, this.#summaries(aliases, groups));
     }
     total += tenants.length;
-    upToDate = await this.#upToDateInBulk(tenants);
+    upToDate = await this.#upToDateInBulk(tenants, groups);
     const tenantResults = await runBounded(tenants, options.concurrency ?? 4, run, {
       stop,
       skipped,
     });
-    return reportOf([...aliasResults, ...tenantResults], startedAt);
+    return reportOf(
+      [...aliasResults, ...tenantResults],
+      startedAt,
+      undefined,
+      this.#summaries([...aliases, ...tenants], groups),
+    );
   }
 
   /** Applies the pending migrations of one database (used by tenant creation and test mode). */
@@ -193,11 +215,12 @@ export class Migrator {
 
   /** Applied and pending migrations per selected database and group. */
   async status(options: StatusOptions = {}): Promise<DatabaseStatus[]> {
+    const groups = this.#checkGroups(options.groups, "migrationStatus({ groups })");
     const targets = await this.#props.selection.select(options);
     return runBounded(targets, options.concurrency ?? 8, (target) =>
       this.#props.pool
         .use(target, (dataSource) =>
-          readStatus(this.#work(target, dataSource, DEFAULT_LOCK_TIMEOUT_MS)),
+          readStatus(this.#work(target, dataSource, DEFAULT_LOCK_TIMEOUT_MS, groups)),
         )
         .catch((error: unknown) => ({
           database: labelOf(target),
@@ -237,6 +260,7 @@ export class Migrator {
       );
     }
     checkLockTimeout(options.lockTimeoutMs, "router.revert({ lockTimeoutMs })");
+    const groups = this.#checkGroups(options.groups, "router.revert({ groups })");
     const [target] = await this.#props.selection.select(
       options.database !== undefined
         ? { databases: [options.database] }
@@ -255,7 +279,7 @@ export class Migrator {
     }
     return this.#props.pool
       .use(target, (dataSource) =>
-        revertDatabase(this.#work(target, dataSource, options.lockTimeoutMs), options),
+        revertDatabase(this.#work(target, dataSource, options.lockTimeoutMs, groups), options),
       )
       .catch((error: unknown) => failedResult(target, error));
   }
@@ -264,6 +288,7 @@ export class Migrator {
     target: DatabaseTarget,
     mode: MigrateMode,
     lockTimeoutMs?: number,
+    groups?: readonly string[],
   ): Promise<DatabaseMigrationResult> {
     if (target.readOnly && !this.#props.testMode) {
       return skippedResult(
@@ -271,21 +296,30 @@ export class Migrator {
         "the database is read-only (readOnly: true); it is never migrated outside test mode",
       );
     }
-    if (!this.hasGroupsFor(target))
-      return skippedResult(target, "no migration group applies to it (allowMigrate)");
+    if (!this.hasGroupsFor(target, groups)) {
+      return skippedResult(
+        target,
+        groups
+          ? `none of the groups ${groups.map((g) => `"${g}"`).join(", ")} applies to it (allowMigrate)`
+          : "no migration group applies to it (allowMigrate)",
+      );
+    }
     return this.#props.pool
       .use(target, (dataSource) =>
-        migrateDatabase(this.#work(target, dataSource, lockTimeoutMs), mode),
+        migrateDatabase(this.#work(target, dataSource, lockTimeoutMs, groups), mode),
       )
       .catch((error: unknown) => failedResult(target, error));
   }
 
   // Tenants whose every applied group is complete, read in one query where the strategy can
   // (schema-per-tenant): a no-op run then opens no tenant DataSource at all.
-  async #upToDateInBulk(tenants: readonly DatabaseTarget[]): Promise<Set<string>> {
+  async #upToDateInBulk(
+    tenants: readonly DatabaseTarget[],
+    groups: readonly string[] | undefined,
+  ): Promise<Set<string>> {
     const read = this.#props.readMigrationState;
     if (!read || tenants.length === 0) return new Set();
-    const plans = new Map(tenants.map((target) => [target.key, this.#plansFor(target)]));
+    const plans = new Map(tenants.map((target) => [target.key, this.#plansFor(target, groups)]));
     const tables = [...new Set([...plans.values()].flat().map((plan) => plan.table.name))];
     let state: BulkMigrationState;
     try {
@@ -317,12 +351,13 @@ export class Migrator {
     target: DatabaseTarget,
     dataSource: DataSource,
     lockTimeoutMs = DEFAULT_LOCK_TIMEOUT_MS,
+    groups?: readonly string[],
   ): DatabaseWork {
     const databaseGroup = target.kind === "tenant" ? TENANT_GROUP : target.name;
     return {
       target,
       dataSource,
-      groups: this.#plansFor(target),
+      groups: this.#plansFor(target, groups),
       lockScope: target.key,
       lockTimeoutMs,
       scope: this.#props.scopeFor(target),
@@ -344,7 +379,45 @@ export class Migrator {
     };
   }
 
-  #plansFor(target: DatabaseTarget): GroupPlan[] {
+  // Per group: the databases of the run it applies to, and what was applied or is pending.
+  #summaries(
+    targets: readonly DatabaseTarget[],
+    groups: readonly string[] | undefined,
+  ): Map<string, number> {
+    const databases = new Map<string, number>(
+      (groups ?? this.#props.sets.groups).map((group) => [group, 0]),
+    );
+    for (const target of targets) {
+      for (const plan of this.#plansFor(target, groups)) {
+        databases.set(plan.group, (databases.get(plan.group) ?? 0) + 1);
+      }
+    }
+    return databases;
+  }
+
+  // Validates `groups` against the configured ones; undefined means every group.
+  #checkGroups(
+    groups: readonly string[] | undefined,
+    where: string,
+  ): readonly string[] | undefined {
+    if (groups === undefined) return undefined;
+    const known = this.#props.sets.groups;
+    const unknown = Array.isArray(groups)
+      ? groups.filter((group) => !known.includes(group))
+      : [String(groups)];
+    if (!Array.isArray(groups) || groups.length === 0 || unknown.length > 0) {
+      throw ConfigurationError.invalid(
+        where,
+        Array.isArray(groups) && groups.length === 0
+          ? "no group was named"
+          : `${unknown.map((g) => `"${g}"`).join(", ")} ${unknown.length === 1 ? "is not a migration group" : "are not migration groups"}`,
+        `Name groups of the migrations option: ${known.map((g) => `"${g}"`).join(", ") || "(none configured)"}.`,
+      );
+    }
+    return [...new Set(groups)];
+  }
+
+  #plansFor(target: DatabaseTarget, only?: readonly string[]): GroupPlan[] {
     const { sets, chain, testMode, tablePrefix } = this.#props;
     const hints = {
       tenant: target.kind === "tenant" ? target.name : undefined,
@@ -352,6 +425,7 @@ export class Migrator {
       testMode,
     };
     return sets.groups
+      .filter((group) => only === undefined || only.includes(group))
       .filter((group) => chain.allowMigrate(refOf(target), group, hints) === true)
       .map((group) => ({
         group,
@@ -386,7 +460,24 @@ function checkMigrateOptions(options: MigrateOptions): MigrateMode {
     );
   }
   checkLockTimeout(options.lockTimeoutMs, "migrate({ lockTimeoutMs })");
-  return { dryRun: options.dryRun === true, fake: options.fake === true, transaction };
+  const { resolveInterrupted } = options;
+  if (
+    resolveInterrupted !== undefined &&
+    resolveInterrupted !== "retry" &&
+    resolveInterrupted !== "mark-applied"
+  ) {
+    throw ConfigurationError.invalid(
+      "migrate({ resolveInterrupted })",
+      `${JSON.stringify(resolveInterrupted)} is not allowed`,
+      'Use "retry" (run the interrupted migration again) or "mark-applied" (record it without running it), after checking the database.',
+    );
+  }
+  return {
+    dryRun: options.dryRun === true,
+    fake: options.fake === true,
+    transaction,
+    ...(resolveInterrupted ? { resolveInterrupted } : {}),
+  };
 }
 
 // NaN would make the lock wait forever (no deadline is ever reached): refuse it.
