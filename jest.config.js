@@ -10,6 +10,7 @@ module.exports = {
     "^typeorm-router$": "<rootDir>/lib/index.ts",
     "^typeorm-router/decorators$": "<rootDir>/decorators/index.ts",
     "^typeorm-router/testing$": "<rootDir>/lib/testing/index.ts",
+    "^typeorm-router/testing/jest$": "<rootDir>/lib/testing/jest.ts",
     "^typeorm-router/nestjs$": "<rootDir>/lib/nestjs/index.ts",
   },
   setupFiles: ["reflect-metadata"],

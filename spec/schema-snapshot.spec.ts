@@ -19,6 +19,8 @@ import {
   type SchemaSnapshot,
   type TableSnapshot,
 } from "typeorm-router/testing";
+// Types `expect(...).toMatchSchema` (and registers it; the explicit extend below stays harmless).
+import "typeorm-router/testing/jest";
 import { ConfigurationError } from "./setup/public-api";
 import { DRIVERS, describeDriver, type DriverCase, type DriverFixture } from "./setup/drivers";
 

@@ -6,6 +6,7 @@ import type { RevertFlags } from "./commands/revert-command";
 import type { StatusFlags } from "./commands/status-command";
 import type { VerifyFlags } from "./commands/verify-command";
 import { collect, positiveInteger } from "./option-parsers";
+import { packageVersion } from "./package-version";
 
 /** The flags every command accepts. */
 export interface GlobalFlags {
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo, handle: InvocationHandler): Command {
     )
     .option("--config <path>", "module exporting the TenantRouter or its options (required)")
     .option("--json", "write one JSON document on stdout instead of text")
+    .version(packageVersion(), "-V, --version", "print the version of typeorm-router")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

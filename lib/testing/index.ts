@@ -22,4 +22,9 @@ export type { UniqueSnapshot, IndexSnapshot, CheckSnapshot } from "./schema-snap
 export type { ForeignKeySnapshot, EnumSnapshot } from "./schema-snapshot";
 export type { Deferrability, ReferentialAction } from "./schema-snapshot";
 export { diffSchemas, type SchemaDiffOptions, type SchemaDiffIgnore } from "./schema-diff";
-export { schemaMatchers, type SchemaSource } from "./schema-matcher";
+export {
+  schemaMatchers,
+  type SchemaSource,
+  type SchemaMatcherContext,
+  type SchemaMatcherResult,
+} from "./schema-matcher";

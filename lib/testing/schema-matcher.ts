@@ -6,23 +6,33 @@ import { isSchemaSnapshot, snapshotSchema, type SchemaSnapshot } from "./schema-
 /** What `toMatchSchema` compares: a snapshot, or an initialized DataSource to snapshot. */
 export type SchemaSource = SchemaSnapshot | DataSource;
 
-declare global {
-  // Declaration merging with @types/jest, so that `expect(a).toMatchSchema(b)` type-checks.
-  // eslint-disable-next-line @typescript-eslint/no-namespace
-  namespace jest {
-    // eslint-disable-next-line @typescript-eslint/no-unused-vars, @typescript-eslint/no-empty-object-type
-    interface Matchers<R, T = {}> {
-      /**
-       * Passes when the received schema matches `expected` under `options.ignore`; the failure
-       * message lists every difference (received first). Await it: it is asynchronous.
-       */
-      toMatchSchema(expected: SchemaSource, options?: SchemaDiffOptions): Promise<R>;
-    }
-  }
+/**
+ * The part of a test runner's matcher context `toMatchSchema` uses: jest's and vitest's
+ * `expect.extend` both give it, so this entry needs neither runner's types.
+ */
+export interface SchemaMatcherContext {
+  readonly isNot?: boolean;
+  readonly promise?: string;
+  readonly utils: {
+    matcherHint(
+      matcherName: string,
+      received?: string,
+      expected?: string,
+      options?: { isNot?: boolean; promise?: string },
+    ): string;
+  };
+}
+
+/** What a matcher returns to `expect.extend`. */
+export interface SchemaMatcherResult {
+  readonly pass: boolean;
+  readonly message: () => string;
 }
 
 /**
- * Jest matchers for schema snapshots; register them with `expect.extend(schemaMatchers)`.
+ * Matchers for schema snapshots; register them with `expect.extend(schemaMatchers)` (jest or
+ * vitest). For the `toMatchSchema` type on jest's `expect`, import `typeorm-router/testing/jest`
+ * (which also registers them).
  * `await expect(a).toMatchSchema(b, { ignore })` snapshots DataSources with
  * {@link snapshotSchema}, compares with {@link diffSchemas}, and prints the differences.
  *
@@ -34,11 +44,11 @@ declare global {
  */
 export const schemaMatchers = {
   async toMatchSchema(
-    this: jest.MatcherContext,
+    this: SchemaMatcherContext,
     received: unknown,
     expected: unknown,
     options: SchemaDiffOptions = {},
-  ): Promise<jest.CustomMatcherResult> {
+  ): Promise<SchemaMatcherResult> {
     const [a, b] = await Promise.all([
       snapshotOf(received, "the received value"),
       snapshotOf(expected, "the expected value"),
