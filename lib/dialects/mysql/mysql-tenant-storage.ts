@@ -1,5 +1,5 @@
 import type { DataSourceOptions } from "typeorm";
-import type { StorageOwnership, TenantStorageDialect } from "../tenant-storage-dialect";
+import type { StorageOwnership, TenantStorageDialect } from "../tenant-storage";
 import { databaseOf, onServer, quote, type MysqlOptions } from "./mysql-server";
 
 // MySQL and MariaDB keep database names to 64 characters.

@@ -1,5 +1,5 @@
 import { DataSource, type DataSourceOptions } from "typeorm";
-import type { TenantStorageDialect, StorageOwnership } from "../tenant-storage-dialect";
+import type { TenantStorageDialect, StorageOwnership } from "../tenant-storage";
 import { quote, split } from "./postgres-server";
 
 type PostgresOptions = Extract<DataSourceOptions, { type: "postgres" }>;

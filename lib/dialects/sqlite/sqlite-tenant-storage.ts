@@ -1,7 +1,7 @@
 import { open, rm } from "node:fs/promises";
 import path from "node:path";
 import { DataSource, type DataSourceOptions } from "typeorm";
-import type { StorageOwnership, TenantStorageDialect } from "../tenant-storage-dialect";
+import type { StorageOwnership, TenantStorageDialect } from "../tenant-storage";
 
 // PRAGMA application_id of the files the router creates: "TRTN" (typeorm-router tenant). An
 // integer header field, so the mark costs no table that schema checks would see.
