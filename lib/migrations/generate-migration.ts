@@ -100,8 +100,12 @@ export async function generateMigration(
       }
       const sql = await dataSource.driver.createSchemaBuilder().log();
       if (sql.upQueries.length === 0) return undefined;
-      const upQueries = sql.upQueries.map(toGenerated);
-      const downQueries = sql.downQueries.map(toGenerated).reverse();
+      // Schema per tenant: the scratch database stands for every tenant's schema from its
+      // default one, which TypeORM still names in some statements (DROP INDEX "public"."IDX_…"
+      // in down()): unqualified, they run in each tenant's search_path, and revert works.
+      const unqualify = perTenantSchema(group, options) ? unqualified : (q: GeneratedQuery) => q;
+      const upQueries = sql.upQueries.map(toGenerated).map(unqualify);
+      const downQueries = sql.downQueries.map(toGenerated).map(unqualify).reverse();
       const className = `${name}${timestamp}`;
       return Object.freeze({
         group,
@@ -165,6 +169,25 @@ function checkTimestamp(timestamp: number): void {
     `${timestamp} is not a 13-digit JavaScript timestamp`,
     "Leave it out to use Date.now(), or pass one such as 1700000000000.",
   );
+}
+
+// Whether `group` is the tenant group of a strategy that puts each tenant in its own schema.
+function perTenantSchema(group: string, options: NormalizedOptions): boolean {
+  if (group !== TENANT_GROUP || !options.tenants) return false;
+  const template = templateOptionsOf(options.tenants.strategy, PLACEHOLDER_TENANT);
+  const real = options.tenants.strategy.optionsFor(PLACEHOLDER_TENANT);
+  return (
+    (real as { schema?: string }).schema !== undefined &&
+    (template as { schema?: string }).schema === undefined
+  );
+}
+
+// The scratch database's default schema, as the schema builder qualifies names with it.
+const SCRATCH_SCHEMA = /"public"\./g;
+
+function unqualified(query: GeneratedQuery): GeneratedQuery {
+  const text = query.query.replace(SCRATCH_SCHEMA, "");
+  return text === query.query ? query : Object.freeze({ ...query, query: text });
 }
 
 function toGenerated(query: { query: string; parameters?: unknown[] }): GeneratedQuery {

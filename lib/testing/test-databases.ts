@@ -134,20 +134,60 @@ function testConfig(
     ...config,
     testMode: true,
     databases: Object.fromEntries(
-      Object.entries(config.databases).map(([alias, value]) => [
-        alias,
-        { ...toDatabaseConfig(value), testOptions: databases.get(`alias:${alias}`) },
-      ]),
+      Object.entries(config.databases).map(([alias, value]) => {
+        const database = toDatabaseConfig(value);
+        const own = "primary" in database ? database.primary : database.options;
+        const test = databases.get(`alias:${alias}`);
+        return [alias, { ...database, testOptions: test && withCarried(own, test) }];
+      }),
     ),
     tenants: config.tenants && {
       ...config.tenants,
       list: tenants,
-      testOptions: tenantOptions,
+      testOptions: (tenant: string) =>
+        withCarried(tenantAppOptions(config, tenant), tenantOptions(tenant)),
       // Test tenants are listed statically; nothing is registered in the user's directory.
       register: undefined,
       unregister: undefined,
     },
   };
+}
+
+// What a test database keeps of the app database it stands for: every option that shapes
+// behaviour rather than the connection (subscribers, logging, naming), whatever the driver.
+const CARRIED_KEYS = [
+  "subscribers",
+  "logging",
+  "logger",
+  "namingStrategy",
+  "entityPrefix",
+  "maxQueryExecutionTime",
+  "entitySkipConstructor",
+] as const;
+
+// `test`, with what it keeps of `app`.
+function withCarried(
+  app: DataSourceOptions | undefined,
+  test: DataSourceOptions,
+): DataSourceOptions {
+  if (!app) return test;
+  const kept: Record<string, unknown> = {};
+  for (const key of CARRIED_KEYS) {
+    const value = (app as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) kept[key] = value;
+  }
+  return { ...kept, ...test } as DataSourceOptions;
+}
+
+// The app options of `tenant`'s real database, without opening anything: `tenants.options`,
+// or the strategy's.
+function tenantAppOptions(
+  config: TenantRouterOptions,
+  tenant: string,
+): DataSourceOptions | undefined {
+  const tenants = config.tenants;
+  if (!tenants) return undefined;
+  return tenants.options ? tenants.options(tenant) : tenants.strategy?.optionsFor(tenant);
 }
 
 // The options of the app's first database (its primary when it has replicas).
