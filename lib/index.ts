@@ -68,6 +68,7 @@ export type {
   MigrationSource,
   MigrationsOptions,
 } from "./migrations/migration-set";
+export type { RouterLogger, LogRecord, LogLevel, LogChannel } from "./observability/router-logger";
 export {
   RoutingError,
   BootstrapError,

@@ -94,6 +94,7 @@ export async function assembleRouter<R>(
           list: options.tenants.list,
           router,
           refreshIntervalMs: options.tenants.refreshIntervalMs,
+          log: options.log,
         })
       : undefined;
     const pool = new DataSourcePool({
@@ -129,6 +130,7 @@ export async function assembleRouter<R>(
       readMigrationState: strategy?.readMigrationState?.bind(strategy),
       scopeFor,
       scopeDescription: strategy?.scopeDescription,
+      log: options.log,
     });
     late.migrator = migrator;
     const provisioner =
@@ -140,6 +142,7 @@ export async function assembleRouter<R>(
             migrator,
             registration: options.tenants.registration,
             router,
+            log: options.log,
             storage: tenantStorage(factory, strategy, reservedDatabasesOf(options)),
           })
         : undefined;

@@ -9,6 +9,8 @@ import {
   type RoutingError,
 } from "../errors";
 import { dialectFor } from "../dialects";
+import type { ChannelLog } from "../observability/router-log";
+import { span } from "../observability/tracing";
 import { instrumentQueryRunner } from "./instrumented-query-runner";
 import { acquireMigrationMutex } from "./migration-mutex";
 import type { Migration } from "./migration-set";
@@ -43,6 +45,8 @@ export interface DatabaseWork {
   readonly scope?: (queryRunner: QueryRunner) => Promise<void>;
   /** How `scope` reaches the tenant, for messages (the strategy's `scopeDescription`). */
   readonly scopeDescription?: string;
+  /** The `migrate` channel of the router's logs (lock waits). */
+  readonly log?: ChannelLog;
 }
 
 /** How `migrate` runs. */
@@ -558,11 +562,23 @@ async function runOutsideTransaction(
 }
 
 async function lock(queryRunner: QueryRunner, work: DatabaseWork): Promise<void> {
-  const locked = await dialectFor(work.dataSource).lockMigrations(
-    queryRunner,
-    work.lockScope,
-    work.lockTimeoutMs,
+  const { target } = work;
+  const tenant = target.kind === "tenant" ? target.name : undefined;
+  const startedAt = Date.now();
+  const locked = await span(
+    "typeorm_router.migrate.lock",
+    { tenant, database: target.key, operation: "lock" },
+    () =>
+      dialectFor(work.dataSource).lockMigrations(queryRunner, work.lockScope, work.lockTimeoutMs),
   );
+  if (work.log?.debugEnabled) {
+    work.log.debug(locked ? "migration lock taken" : "migration lock timed out", {
+      tenant,
+      database: target.key,
+      operation: "lock",
+      durationMs: Date.now() - startedAt,
+    });
+  }
   if (!locked) throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs);
 }
 

@@ -1,3 +1,4 @@
+import { RouterLog } from "../observability/router-log";
 import {
   ConfigurationError,
   RoutingError,
@@ -18,6 +19,8 @@ export interface TenantDirectoryProps<R> {
    * read counts too, so a failing list is not called once per request.
    */
   readonly refreshIntervalMs: number;
+  /** The router's logs. Default: the default logs (the `debug` namespaces). */
+  readonly log?: RouterLog;
 }
 
 /**
@@ -190,11 +193,12 @@ export class TenantDirectory<R = never> {
       .slice(0, 5)
       .map((id) => (typeof id === "string" ? JSON.stringify(id) : messageOf(id)))
       .join(", ");
-    process.emitWarning(
-      `typeorm-router: ${this.#source} gave ${skipped.length} malformed tenant id(s) ` +
+    (this.#props.log ?? RouterLog.default).tenant.warn(
+      "TYPEORM_ROUTER_INVALID_TENANT_IDS",
+      `${this.#source} gave ${skipped.length} malformed tenant id(s) ` +
         `(${shown}${skipped.length > 5 ? ", …" : ""}); they were skipped, the other tenants ` +
         `stay reachable. Ids must match ${TENANT_ID_PATTERN}: fix or remove them at the source.`,
-      { code: "TYPEORM_ROUTER_INVALID_TENANT_IDS" },
+      { operation: "list", skipped: skipped.length },
     );
   }
 }

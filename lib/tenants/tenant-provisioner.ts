@@ -13,6 +13,8 @@ import type { DatabaseMigrationResult } from "../migrations/migration-report";
 import { assertTenantId } from "../context/tenant-id";
 import type { TenantDirectory } from "./tenant-directory";
 import type { TenantRegistrationOf } from "../config/router-options";
+import { RouterLog, type ChannelLog } from "../observability/router-log";
+import { span } from "../observability/tracing";
 
 /** Creates and drops the storage of one tenant (its database, or its schema). */
 export interface TenantStorage {
@@ -29,6 +31,8 @@ export interface TenantProvisionerProps<R> {
   readonly migrator: Migrator;
   readonly registration: TenantRegistrationOf<R>;
   readonly router: () => R;
+  /** The router's logs. Default: the default logs (the `debug` namespaces). */
+  readonly log?: RouterLog;
 }
 
 /**
@@ -50,6 +54,20 @@ export class TenantProvisioner<R = never> {
    */
   async create(tenant: string): Promise<DatabaseMigrationResult> {
     assertTenantId(tenant, "router.tenants.create()");
+    const startedAt = Date.now();
+    const result = await span("typeorm_router.tenant.create", { tenant, operation: "create" }, () =>
+      this.#create(tenant),
+    );
+    this.#log.info(`created tenant "${tenant}"`, {
+      tenant,
+      operation: "create",
+      durationMs: Date.now() - startedAt,
+      applied: result.applied.length,
+    });
+    return result;
+  }
+
+  async #create(tenant: string): Promise<DatabaseMigrationResult> {
     const { directory, factory, migrator, registration, router, storage } = this.#props;
     if ((await directory.list()).includes(tenant)) throw TenantExistsError.listed(tenant);
     const target = tenantTarget(tenant);
@@ -70,12 +88,12 @@ export class TenantProvisioner<R = never> {
       return result;
     } catch (error) {
       const undo: Promise<unknown>[] = [];
-      if (dataSource?.isInitialized) await dataSource.destroy().catch(warn(tenant));
+      if (dataSource?.isInitialized) await dataSource.destroy().catch(this.#warnUndo(tenant));
       if (registered) undo.push(registration.unregister?.(tenant, router()) ?? Promise.resolve());
       // Only what this call created is undone: a TenantExistsError from storage.create means
       // another create won, and its storage and registration are not ours to touch.
       if (created) undo.push(storage.drop(tenant));
-      await Promise.all(undo.map((step) => step.catch(warn(tenant))));
+      await Promise.all(undo.map((step) => step.catch(this.#warnUndo(tenant))));
       throw error;
     }
   }
@@ -107,14 +125,35 @@ export class TenantProvisioner<R = never> {
     await directory.assertKnown(tenant);
     const finish = directory.markLeaving(tenant);
     let dropped = false;
+    const startedAt = Date.now();
     try {
-      await drain(pool.evict(tenantTarget(tenant)), drainTimeoutMs, tenant);
-      await storage.drop(tenant);
-      dropped = true;
-      await registration.unregister?.(tenant, router());
+      await span("typeorm_router.tenant.drop", { tenant, operation: "drop" }, async () => {
+        await drain(pool.evict(tenantTarget(tenant)), drainTimeoutMs, tenant, this.#log);
+        await storage.drop(tenant);
+        dropped = true;
+        await registration.unregister?.(tenant, router());
+      });
     } finally {
       finish(dropped);
     }
+    this.#log.info(`dropped tenant "${tenant}"`, {
+      tenant,
+      operation: "drop",
+      durationMs: Date.now() - startedAt,
+    });
+  }
+
+  get #log(): ChannelLog {
+    return (this.#props.log ?? RouterLog.default).tenant;
+  }
+
+  #warnUndo(tenant: string): (error: unknown) => void {
+    return (error) =>
+      this.#log.warn(
+        "TYPEORM_ROUTER_UNDO_FAILED",
+        `undoing the failed creation of tenant "${tenant}" failed: ${messageOf(error)}`,
+        { tenant, operation: "create", error },
+      );
   }
 }
 
@@ -133,15 +172,21 @@ const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 // Waits for `evicted` (the pool closes the DataSource once its calls finished), at most
 // `timeoutMs`; past it the drop goes on, and the close still completes in the background.
-async function drain(evicted: Promise<void>, timeoutMs: number, tenant: string): Promise<void> {
+async function drain(
+  evicted: Promise<void>,
+  timeoutMs: number,
+  tenant: string,
+  log: ChannelLog,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
   });
   const closed = evicted.catch((error: unknown) =>
-    process.emitWarning(
-      `typeorm-router: closing tenant "${tenant}" before dropping it failed: ${messageOf(error)}`,
-      { code: "TYPEORM_ROUTER_DRAIN_FAILED" },
+    log.warn(
+      "TYPEORM_ROUTER_DRAIN_FAILED",
+      `closing tenant "${tenant}" before dropping it failed: ${messageOf(error)}`,
+      { tenant, operation: "drop", error },
     ),
   );
   try {
@@ -149,12 +194,4 @@ async function drain(evicted: Promise<void>, timeoutMs: number, tenant: string):
   } finally {
     clearTimeout(timer);
   }
-}
-
-function warn(tenant: string): (error: unknown) => void {
-  return (error) =>
-    process.emitWarning(
-      `typeorm-router: undoing the failed creation of tenant "${tenant}" failed: ${messageOf(error)}`,
-      { code: "TYPEORM_ROUTER_UNDO_FAILED" },
-    );
 }
