@@ -27,6 +27,7 @@ export {
   type TenantMiddlewareOptions,
 } from "./context/tenant-middleware";
 export { tenantsFromEntity, type TenantsFromEntityOptions } from "./tenants/tenants-from-entity";
+export type { DropTenantOptions } from "./tenants/tenant-provisioner";
 export {
   isTenantRef,
   type Router,

@@ -152,6 +152,7 @@ export async function assembleRouter<R>(
       pool,
       blueprints,
       testMode: options.testMode,
+      translateError: directory && translateTenantError(directory, pool),
     });
     return {
       options,
@@ -187,6 +188,21 @@ function tenantStorage(
       (strategy?.createStorage ? strategy : ownDatabase).createStorage!(tenant, context),
     drop: (tenant) =>
       (strategy?.dropStorage ? strategy : ownDatabase).dropStorage!(tenant, context),
+  };
+}
+
+// A driver error from a tenant the directory no longer lists (dropped, maybe by another
+// process) becomes UnknownTenantError, and its DataSource leaves the pool: later calls go
+// through the directory again. Not awaited: eviction waits for the calls in flight, this one
+// included.
+function translateTenantError<R>(
+  directory: TenantDirectory<R>,
+  pool: DataSourcePool,
+): (target: DatabaseTarget, error: unknown) => Promise<unknown> {
+  return async (target, error) => {
+    const translated = await directory.translate(target.name, error);
+    if (translated) void pool.evict(target).catch(() => undefined);
+    return translated;
   };
 }
 

@@ -6,6 +6,7 @@ import {
   MigrationInterruptedError,
   MigrationLockedError,
   toRoutingError,
+  type MigrationCommand,
   type RoutingError,
 } from "../errors";
 import { dialectFor } from "../dialects";
@@ -45,6 +46,8 @@ export interface DatabaseWork {
   readonly scope?: (queryRunner: QueryRunner) => Promise<void>;
   /** How `scope` reaches the tenant, for messages (the strategy's `scopeDescription`). */
   readonly scopeDescription?: string;
+  /** The command doing the work, so failures advise running that one again. Default migrate. */
+  readonly command?: MigrationCommand;
   /** The `migrate` channel of the router's logs (lock waits). */
   readonly log?: ChannelLog;
 }
@@ -397,7 +400,8 @@ async function withRunner<T>(
     `${String((work.dataSource.options as { url?: string }).url ?? work.dataSource.options.database)}|${work.target.key}`,
     work.lockTimeoutMs,
   );
-  if (!release) throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs);
+  if (!release)
+    throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs, work.command);
   const queryRunner = work.dataSource.createQueryRunner();
   try {
     await queryRunner.connect();
@@ -448,6 +452,7 @@ async function inLockedTransaction(
       migration: failing().name,
       database: work.target.description,
       rolledBack,
+      command: work.command,
     });
   }
   await unlock(queryRunner, work);
@@ -579,7 +584,8 @@ async function lock(queryRunner: QueryRunner, work: DatabaseWork): Promise<void>
       durationMs: Date.now() - startedAt,
     });
   }
-  if (!locked) throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs);
+  if (!locked)
+    throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs, work.command);
 }
 
 async function isApplied(
@@ -598,6 +604,7 @@ function asRoutingError(error: unknown, work: DatabaseWork): RoutingError {
   return toRoutingError(error, {
     migration: "(reading migration state)",
     database: work.target.description,
+    command: work.command,
   });
 }
 

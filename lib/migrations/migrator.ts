@@ -11,6 +11,7 @@ import {
   RoutingError,
   messageOf,
   toRoutingError,
+  type MigrationCommand,
 } from "../errors";
 import type { RouterChain } from "../routing/router-chain";
 import { runBounded } from "../concurrency/run-bounded";
@@ -283,9 +284,12 @@ export class Migrator {
     }
     return this.#props.pool
       .use(target, (dataSource) =>
-        revertDatabase(this.#work(target, dataSource, options.lockTimeoutMs, groups), options),
+        revertDatabase(
+          { ...this.#work(target, dataSource, options.lockTimeoutMs, groups), command: "revert" },
+          options,
+        ),
       )
-      .catch((error: unknown) => failedResult(target, error));
+      .catch((error: unknown) => failedResult(target, error, "revert"));
   }
 
   async #migrateTarget(
@@ -543,20 +547,29 @@ function skippedResult(target: DatabaseTarget, reason: string): DatabaseMigratio
   };
 }
 
-function failedResult(target: DatabaseTarget, error: unknown): DatabaseMigrationResult {
+function failedResult(
+  target: DatabaseTarget,
+  error: unknown,
+  command: MigrationCommand = "migrate",
+): DatabaseMigrationResult {
   return {
     database: labelOf(target),
     outcome: "failed",
     applied: [],
     pending: [],
     durationMs: 0,
-    error: asRoutingError(error, target),
+    error: asRoutingError(error, target, command),
   };
 }
 
-function asRoutingError(error: unknown, target: DatabaseTarget): RoutingError {
+function asRoutingError(
+  error: unknown,
+  target: DatabaseTarget,
+  command: MigrationCommand = "migrate",
+): RoutingError {
   return toRoutingError(error, {
     migration: "(opening the database)",
     database: target.description,
+    command,
   });
 }

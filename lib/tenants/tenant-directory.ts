@@ -10,6 +10,9 @@ import { TENANT_ID_PATTERN } from "../context/tenant-id";
 import type { TenantListOf } from "../config/router-options";
 import { isMissingStorageError } from "./missing-storage";
 
+// How stale a read may be when an error says a listed tenant's storage is gone.
+const TRANSLATE_REFRESH_MS = 50;
+
 /** Props of {@link TenantDirectory}; `R` is the router handed to the list function. */
 export interface TenantDirectoryProps<R> {
   readonly list: TenantListOf<R>;
@@ -130,14 +133,16 @@ export class TenantDirectory<R = never> {
       return UnknownTenantError.dropped(tenant, cause);
     }
     // A missing table in a tenant that still exists is a migration problem: only a listing
-    // that no longer names the tenant makes it a dropped one.
-    this.#known?.delete(tenant);
+    // that no longer names the tenant makes it a dropped one. Such an error is a strong hint,
+    // so the list is re-read now (single-flight, at most every TRANSLATE_REFRESH_MS), not
+    // after refreshIntervalMs: another process's drop is recognised at the first failure.
     try {
-      await this.assertKnown(tenant);
-    } catch (refused) {
-      if (refused instanceof UnknownTenantError) return UnknownTenantError.dropped(tenant, cause);
+      if (Date.now() - this.#readAt >= TRANSLATE_REFRESH_MS) await this.#refresh();
+      else if (this.#refreshing) await this.#refreshing;
+    } catch {
+      return undefined; // the list cannot tell: the original error stands
     }
-    return undefined;
+    return this.#known?.has(tenant) ? undefined : UnknownTenantError.dropped(tenant, cause);
   }
 
   #refresh(): Promise<Set<string>> {

@@ -102,9 +102,10 @@ export class TenantProvisioner<R = never> {
    * Drops a tenant, in this order:
    * 1. marks it as leaving: new work on it fails with `UnknownTenantError`;
    * 2. drains: evicts its DataSource, waiting up to `drainTimeoutMs` for the calls in flight;
-   * 3. drops its storage (only if the router created it; PostgreSQL databases `WITH (FORCE)`,
-   *    which ends sessions still connected after the drain);
-   * 4. unregisters it (`tenants.unregister`).
+   * 3. unregisters it (`tenants.unregister`), so other processes stop routing to it;
+   * 4. drops its storage (only if the router created it; PostgreSQL databases `WITH (FORCE)`,
+   *    which ends sessions still connected after the drain). If that fails, the tenant is
+   *    registered again and stays as it was.
    *
    * @throws ConfirmationRequiredError unless `options.confirm` repeats the tenant id.
    * @throws UnknownTenantError when the tenant is not listed.
@@ -129,9 +130,24 @@ export class TenantProvisioner<R = never> {
     try {
       await span("typeorm_router.tenant.drop", { tenant, operation: "drop" }, async () => {
         await drain(pool.evict(tenantTarget(tenant)), drainTimeoutMs, tenant, this.#log);
-        await storage.drop(tenant);
-        dropped = true;
+        // Unregistered before the storage goes, so other processes stop routing to it (their
+        // next read of the list) before their connections fail; put back if the drop fails.
         await registration.unregister?.(tenant, router());
+        try {
+          await storage.drop(tenant);
+        } catch (error) {
+          await registration
+            .register?.(tenant, router())
+            ?.catch((undo: unknown) =>
+              this.#log.warn(
+                "TYPEORM_ROUTER_UNDO_FAILED",
+                `registering tenant "${tenant}" again after its drop failed did not work: ${messageOf(undo)}`,
+                { tenant, operation: "drop", error: undo },
+              ),
+            );
+          throw error;
+        }
+        dropped = true;
       });
     } finally {
       finish(dropped);
