@@ -142,7 +142,9 @@ export class TenantDirectory<R = never> {
     } catch {
       return undefined; // the list cannot tell: the original error stands
     }
-    return this.#known?.has(tenant) ? undefined : UnknownTenantError.dropped(tenant, cause);
+    // Unread, or the last read failed: the list cannot tell either.
+    if (!this.#known || this.#failure) return undefined;
+    return this.#known.has(tenant) ? undefined : UnknownTenantError.dropped(tenant, cause);
   }
 
   #refresh(): Promise<Set<string>> {
