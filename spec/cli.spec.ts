@@ -52,6 +52,10 @@ function jsonOf(run: CliRun): Record<string, unknown> & { results?: unknown[] } 
   }
 }
 
+// Each test starts several CLI processes (node, TypeORM, the config module): seconds apiece
+// at a load average of 10 or more, so the default 60 s is no budget for them.
+jest.setTimeout(180_000);
+
 beforeAll(async () => {
   await mkdir(path.join(ROOT, ".tmp"), { recursive: true });
   build = await mkdtemp(path.join(ROOT, ".tmp", "cli-spec-"));
