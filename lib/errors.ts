@@ -132,6 +132,15 @@ export class NoTenantContextError extends RoutingError {
     );
   }
 
+  /** A statement that names no entity ran on the tenant databases with no tenant in context. */
+  static forStatement(what: string): NoTenantContextError {
+    return new NoTenantContextError(
+      `Cannot run ${what} on the tenant databases: it names no entity, and no tenant is in ` +
+        `context. Wrap the call in withTenant(tenantId, () => ...), or run it on an explicit ` +
+        `database with router.query(target, sql); typeorm-router never falls back to "default".`,
+    );
+  }
+
   /** `requireTenant()` was called with no tenant in context. */
   static required(): NoTenantContextError {
     return new NoTenantContextError(

@@ -12,6 +12,7 @@ import { BootstrapError, ConfigurationError, messageOf, type BootstrapProblem } 
 import { MigrationSets } from "./migrations/migration-set";
 import { Migrator } from "./migrations/migrator";
 import { OperationRunner } from "./routed/operation-runner";
+import { makeRoutingDataSource } from "./routed/routing-data-source";
 import { RouterChain } from "./routing/router-chain";
 import type { NormalizedOptions } from "./config/router-options";
 import {
@@ -150,6 +151,9 @@ export async function assembleRouter<R>(
       blueprints,
       testMode: options.testMode,
     });
+    for (const [group, blueprint] of blueprints) {
+      makeRoutingDataSource(blueprint, runner.binderFor(group));
+    }
     return {
       options,
       registry,

@@ -1,4 +1,11 @@
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from "typeorm";
+import type {
+  DataSource,
+  EntityManager,
+  EntityTarget,
+  ObjectLiteral,
+  Repository,
+  TreeRepository,
+} from "typeorm";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
 import type { Placement } from "./registry/entity-registry";
 import { ConfigurationError, RouterClosedError, messageOf } from "./errors";
@@ -167,6 +174,18 @@ export class TenantRouter {
       this.#repositories.set(entity, repository);
     }
     return repository as RoutedRepository<T>;
+  }
+
+  /**
+   * The tree repository of `entity` (`@Tree("closure-table" | "materialized-path" |
+   * "nested-set")`): one stable object whose statements route when they run, like every
+   * query builder (the tenant in context for an `@External` tree).
+   *
+   * @throws EntityNotDiscoveredError when `entity` was not discovered.
+   */
+  getTreeRepository<T extends ObjectLiteral>(entity: EntityTarget<T>): TreeRepository<T> {
+    this.#assertOpen("getTreeRepository()");
+    return this.manager.getTreeRepository(entity);
   }
 
   /**

@@ -88,13 +88,6 @@ export class DataSourcePool {
     };
   }
 
-  /** The DataSource of `target` if it is open right now, without opening it. */
-  peek(target: DatabaseTarget): DataSource | undefined {
-    const entry = this.#entries.get(target.key);
-    if (entry?.dataSource === undefined) return undefined;
-    return entry.dataSource;
-  }
-
   /** Counts of open DataSources, for monitoring and tests. */
   stats(): { open: number; openTenants: number; inUse: number; keys: string[] } {
     const entries = [...this.#entries.values()];

@@ -150,6 +150,11 @@ export class EntityRegistry {
     throw EntityNotDiscoveredError.forEntity(typeof entity === "string" ? entity : entity.name);
   }
 
+  /** Whether `entity` (a class or an entity name) was discovered and placed. */
+  isPlaced(entity: EntityClass | string): boolean {
+    return typeof entity === "string" ? this.#byName.has(entity) : this.#placements.has(entity);
+  }
+
   /** Every discovered placement. */
   get placements(): readonly Placement[] {
     return [...this.#placements.values()];

@@ -1,9 +1,11 @@
 import type { DataSource, EntityManager } from "typeorm";
+import type { RunnerBinding } from "./routing-query-runner";
+import type { HintBinder, StatementHint } from "./routing-data-source";
 import type { DataSourcePool } from "../pool/data-source-pool";
 import type { DatabaseTarget } from "../routing/database-target";
 import type { DatabaseResolver } from "../routing/database-resolver";
-import type { EntityRegistry, Placement } from "../registry/entity-registry";
-import { ReadOnlyDatabaseError, UnroutableOperationError } from "../errors";
+import { TENANT_GROUP, type EntityRegistry, type Placement } from "../registry/entity-registry";
+import { NoTenantContextError, ReadOnlyDatabaseError } from "../errors";
 import type { EntityClass, Operation } from "../routing/router-chain";
 import { ReplicaSelector } from "../routing/replica-selector";
 import { routingContext } from "../context/tenant-context";
@@ -136,25 +138,71 @@ export class OperationRunner {
 
   /** A manager that knows `entity`'s metadata but never connects (for create/merge/hasId/getId). */
   metadataManager(entity: EntityClass | string): EntityManager {
-    return this.#props.blueprints.get(this.#props.registry.placementOf(entity).group)!.manager;
+    return this.routingDataSource(entity).manager;
   }
 
   /**
-   * The manager a synchronous operation (a query builder) on `entity` routes to. It must be
-   * open already, because opening a database cannot be synchronous.
+   * The routing DataSource of `entity`'s placement group: built once, holding the group's
+   * metadata, and choosing the database of each statement when it runs (see
+   * `makeRoutingDataSource`).
    *
-   * @throws UnroutableOperationError when the database is not open yet.
+   * @throws EntityNotDiscoveredError when `entity` was not discovered.
    */
-  syncManager(entity: EntityClass | string, method: string): EntityManager {
-    const target = this.route(entity, "read", undefined, method);
+  routingDataSource(entity: EntityClass | string): DataSource {
+    return this.#props.blueprints.get(this.#props.registry.placementOf(entity).group)!;
+  }
+
+  /**
+   * The routing DataSource of the tenant databases, for statements that name no entity inside
+   * `withTenant`; `undefined` when no tenant is in context or no tenants are configured.
+   */
+  tenantDataSource(): DataSource | undefined {
+    if (routingContext()?.tenant === undefined) return undefined;
+    return this.#props.blueprints.get(TENANT_GROUP);
+  }
+
+  /**
+   * The binder of a routing query runner of `group`'s DataSource: when its first SQL is
+   * about to run, it routes by the entity the statement names (else by `group`'s rule) in the
+   * context of that moment, then takes the pinned transaction's connection or a connection of
+   * the target, with a pool reference held until the runner is released.
+   */
+  binderFor(group: string): HintBinder {
+    return (hint) => () => this.#bind(group, hint);
+  }
+
+  async #bind(group: string, hint: StatementHint): Promise<RunnerBinding> {
+    const method = hint.operation === "read" ? "a query builder read" : "a query";
+    const target =
+      hint.entity !== undefined && this.#props.registry.isPlaced(hint.entity)
+        ? this.route(hint.entity, hint.operation, undefined, method)
+        : this.#routeGroup(group, hint.operation, method);
     const transaction = routingContext()?.transaction;
-    const manager = transaction
-      ? transaction.pinnedManager(target, method)
-      : this.#props.pool.peek(target)?.manager;
-    if (manager) return manager;
-    throw UnroutableOperationError.unsupported(
-      `${method}() on "${this.#props.registry.placementOf(entity).name}" while ${target.description} is not open yet`,
-      `Query builders are built synchronously; use "await repository.queryBuilder(alias)" (or "await router.dataSourceFor(Entity)") so the database is opened first.`,
-    );
+    if (transaction) {
+      const manager =
+        transaction.pinnedManager(target, method) ?? (await transaction.managerFor(target, method));
+      return { queryRunner: manager.queryRunner!, release: () => Promise.resolve() };
+    }
+    const lease = await this.#props.pool.acquire(target);
+    const queryRunner = lease.dataSource.createQueryRunner("master");
+    return {
+      queryRunner,
+      release: () => queryRunner.release().finally(() => lease.release()),
+    };
+  }
+
+  // A statement that names no placed entity goes where its DataSource's group lives: the
+  // alias, or the tenant in context (never "default" in its place).
+  #routeGroup(group: string, operation: Operation, method: string): DatabaseTarget {
+    const context = routingContext();
+    let target: DatabaseTarget;
+    if (group === TENANT_GROUP) {
+      if (context?.tenant === undefined) throw NoTenantContextError.forStatement(method);
+      target = this.#props.resolver.target({ tenant: context.tenant }, method);
+    } else {
+      target = this.#props.resolver.target(group, method);
+    }
+    if (operation === "write") this.assertWritable(target, method);
+    return this.replicaOrPrimary(target, operation);
   }
 }

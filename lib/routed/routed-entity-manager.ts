@@ -5,8 +5,10 @@ import {
   type EntityMetadata,
   type EntityTarget,
   type ObjectLiteral,
+  type QueryRunner,
   type Repository,
   type SelectQueryBuilder,
+  type TreeRepository,
 } from "typeorm";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
 import { UnroutableOperationError } from "../errors";
@@ -80,8 +82,9 @@ type AnyMethod = (...args: unknown[]) => Promise<unknown> | unknown;
  * `dbForRead`, writes through `dbForWrite`, inside the current `router.transaction()` when
  * there is one. `instanceof EntityManager` stays true.
  *
- * Calls that name no entity (`query`, a bare `createQueryBuilder()`) run only inside a
- * transaction that has picked its database; elsewhere use `router.query(target, ...)`.
+ * Calls that name no entity (`query`, a bare `createQueryBuilder()`) run inside the
+ * transaction that has picked its database, else on the tenant in context; elsewhere use
+ * `router.query(target, ...)`.
  */
 export class RoutedEntityManager extends EntityManager {
   readonly #runner: OperationRunner;
@@ -128,26 +131,47 @@ export class RoutedEntityManager extends EntityManager {
       .connection.getMetadata(target);
   }
 
-  /** Routes a query builder for an entity (the database must be open), or uses the pinned transaction. */
+  /**
+   * A query builder that routes when it runs: by the entity it names (`from`, `into`,
+   * `update`, a relation's owner), in the context of that moment. It is built synchronously
+   * on the entity's placement group, so it works whether or not the database is open yet.
+   * Without an entity it belongs to the pinned transaction, else to the tenant in context.
+   *
+   * @throws UnroutableOperationError for a builder that names no entity outside a tenant
+   * context and outside a pinned transaction.
+   */
   override createQueryBuilder<Entity extends ObjectLiteral>(
-    entityClass?: EntityTarget<Entity> | unknown,
+    entityClass?: EntityTarget<Entity> | QueryRunner,
     alias?: string,
+    queryRunner?: QueryRunner,
   ): SelectQueryBuilder<Entity> {
-    if (entityClass === undefined || alias === undefined) {
-      return this.#pinnedManager(
-        "createQueryBuilder",
-      ).createQueryBuilder() as SelectQueryBuilder<Entity>;
+    if (alias !== undefined) {
+      const target = entityClass as EntityTarget<Entity>;
+      return this.#runner
+        .routingDataSource(target as EntityClass | string)
+        .createQueryBuilder(target, alias, queryRunner);
     }
-    const target = entityClass as EntityClass | string;
-    return this.#runner
-      .syncManager(target, "createQueryBuilder")
-      .createQueryBuilder(target as EntityTarget<Entity>, alias);
+    const runner = entityClass as QueryRunner | undefined;
+    const pinned = routingContext()?.transaction?.pinnedManagerAnywhere();
+    if (pinned) return pinned.createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
+    const tenant = this.#runner.tenantDataSource();
+    if (tenant) return tenant.createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
+    throw UnroutableOperationError.withoutTarget("createQueryBuilder");
   }
 
-  /** Runs raw SQL inside the current transaction once it has picked its database. */
+  /**
+   * Runs raw SQL: inside a pinned transaction on its connection, else inside `withTenant` on
+   * the tenant's database (pinning a transaction that has not picked its database yet).
+   *
+   * @throws UnroutableOperationError outside both (use `router.query(target, sql)`).
+   */
   override query<T = unknown>(query: string, parameters?: unknown[]): Promise<T> {
     try {
-      return this.#pinnedManager("query").query(query, parameters) as Promise<T>;
+      const pinned = routingContext()?.transaction?.pinnedManagerAnywhere();
+      if (pinned) return pinned.query(query, parameters) as Promise<T>;
+      const tenant = this.#runner.tenantDataSource();
+      if (tenant) return tenant.query<T>(query, parameters);
+      throw UnroutableOperationError.withoutTarget("query");
     } catch (error) {
       return Promise.reject(error);
     }
@@ -180,12 +204,18 @@ export class RoutedEntityManager extends EntityManager {
     );
   }
 
-  /** Not supported: tree repositories are not routed yet. */
-  override getTreeRepository(): never {
-    throw UnroutableOperationError.unsupported(
-      "getTreeRepository()",
-      "Use (await router.dataSourceFor(Entity)).getTreeRepository(Entity) for now.",
-    );
+  /**
+   * The tree repository of `target` (closure table, materialized path or nested set), routed
+   * when each statement runs like every query builder.
+   *
+   * @throws EntityNotDiscoveredError when `target` was not discovered.
+   */
+  override getTreeRepository<Entity extends ObjectLiteral>(
+    target: EntityTarget<Entity>,
+  ): TreeRepository<Entity> {
+    return this.#runner
+      .routingDataSource(target as EntityClass | string)
+      .manager.getTreeRepository(target);
   }
 
   /** Not supported: MongoDB is not a routed driver. */
@@ -196,13 +226,6 @@ export class RoutedEntityManager extends EntityManager {
   /** Nothing to release: routed calls release their connections themselves. */
   override release(): Promise<void> {
     return Promise.resolve();
-  }
-
-  #pinnedManager(method: string): EntityManager {
-    const transaction = routingContext()?.transaction;
-    const manager = transaction?.pinnedManagerAnywhere();
-    if (manager) return manager;
-    throw UnroutableOperationError.withoutTarget(method);
   }
 
   #dispatch(name: string, kind: Kind, args: unknown[]): unknown {
