@@ -5,6 +5,8 @@ import { ConfigurationError, DataSourceInitError } from "../errors";
 import type { NormalizedOptions } from "../config/router-options";
 import { checkDataSourceOptions } from "../config/router-options";
 import { SharedMetadata } from "./shared-metadata";
+import { createDataSourceView } from "./data-source-view";
+import type { SharedDatabaseTenancy } from "../tenants/strategies/tenant-strategy";
 import type { TemporarySqliteFolder } from "../dialects/sqlite/temporary-sqlite";
 
 /** Props of {@link DataSourceFactory}. */
@@ -38,6 +40,8 @@ export class DataSourceFactory {
   readonly #props: DataSourceFactoryProps;
   // The tenant blueprint's metadata, reused by the tenant DataSources whose options allow it.
   #tenantMetadata: SharedMetadata | undefined;
+  // The one DataSource of tenants that share a database (schemas), opened once.
+  #sharedTenants: Promise<DataSource> | undefined;
 
   constructor(props: DataSourceFactoryProps) {
     this.#props = props;
@@ -85,6 +89,18 @@ export class DataSourceFactory {
    * @throws DataSourceInitError naming the database, with the driver error as `cause`.
    */
   async open(target: DatabaseTarget): Promise<DataSource> {
+    const shared = target.kind === "tenant" ? this.#sharedTenancy() : undefined;
+    if (shared) {
+      const options = shared.options;
+      const base = await this.#openShared(this.#optionsWithEntities(TENANT_GROUP, options));
+      const view = createDataSourceView(base, (runner) => shared.scope(runner, target.name));
+      if (options.synchronize === true) {
+        await view.synchronize().catch((cause: unknown) => {
+          throw DataSourceInitError.failed(target.description, cause);
+        });
+      }
+      return view;
+    }
     const group = DataSourceFactory.groupOf(target);
     const options = this.optionsFor(target);
     const dataSource = this.#create(group, options);
@@ -113,11 +129,36 @@ export class DataSourceFactory {
   async blueprint(group: string): Promise<DataSource> {
     const target =
       group === TENANT_GROUP ? tenantTarget(BLUEPRINT_TENANT) : aliasTarget(group, false);
-    const options = this.#optionsWithEntities(group, this.optionsFor(target));
+    const shared = group === TENANT_GROUP ? this.#sharedTenancy() : undefined;
+    const options = this.#optionsWithEntities(
+      group,
+      shared ? shared.options : this.optionsFor(target),
+    );
     const dataSource = new BlueprintDataSource(options);
     await dataSource.buildMetadataOnly();
     if (group === TENANT_GROUP) this.#tenantMetadata = new SharedMetadata(dataSource);
     return dataSource;
+  }
+
+  // Real tenants of a strategy that shares one database; test databases never share.
+  #sharedTenancy(): SharedDatabaseTenancy | undefined {
+    const { options } = this.#props;
+    return options.testMode ? undefined : options.tenants?.strategy.shared;
+  }
+
+  #openShared(options: DataSourceOptions): Promise<DataSource> {
+    this.#sharedTenants ??= (async () => {
+      const dataSource = this.#create(TENANT_GROUP, options);
+      try {
+        await dataSource.initialize();
+      } catch (cause) {
+        this.#sharedTenants = undefined;
+        throw DataSourceInitError.failed("the database shared by the tenants", cause);
+      }
+      this.#markSynchronizable(dataSource, TENANT_GROUP, "managed");
+      return dataSource;
+    })();
+    return this.#sharedTenants;
   }
 
   #create(group: string, options: DataSourceOptions): DataSource {
