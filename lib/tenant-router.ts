@@ -20,6 +20,7 @@ import type { MigrateOptions, RevertOptions, StatusOptions } from "./migrations/
 import { failedDrift, verifyDatabase, type SchemaReport } from "./migrations/schema-verifier";
 import { RoutedEntityManager } from "./routed/routed-entity-manager";
 import { RoutedRepository } from "./routed/routed-repository";
+import { routeActiveRecord } from "./routed/active-record";
 import { assembleRouter, type RouterParts } from "./router-assembly";
 import type { DatabaseRef, EntityClass, Operation } from "./routing/router-chain";
 import {
@@ -113,6 +114,7 @@ export class TenantRouter {
 
   readonly #parts: RouterParts<TenantRouter>;
   readonly #repositories = new Map<unknown, Repository<ObjectLiteral>>();
+  readonly #unrouteActiveRecord: () => void;
   #closed = false;
 
   private constructor(parts: RouterParts<TenantRouter>) {
@@ -130,6 +132,11 @@ export class TenantRouter {
         "Add tenants: { list, options } to TenantRouter.create.",
       );
     };
+    this.#unrouteActiveRecord = routeActiveRecord({
+      entities: parts.registry.placements.map((placement) => placement.entity),
+      dataSourceOf: (entity) => parts.runner.routingDataSource(entity),
+      getRepository: (target) => this.getRepository(target),
+    });
     this.tenants = Object.freeze({
       list: async () => (parts.directory ? parts.directory.list() : []),
       create: async (tenant: string) => {
@@ -402,6 +409,7 @@ export class TenantRouter {
       await pool.close();
       await closeStrategy();
     } finally {
+      this.#unrouteActiveRecord();
       registry.release();
       await testFolder?.remove();
     }
