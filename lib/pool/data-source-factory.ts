@@ -1,4 +1,9 @@
-import { DataSource, type DataSourceOptions } from "typeorm";
+import {
+  DataSource,
+  type DataSourceOptions,
+  type QueryRunner,
+  type ReplicationMode,
+} from "typeorm";
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
 import { ConfigurationError, DataSourceInitError } from "../errors";
@@ -42,6 +47,8 @@ export class DataSourceFactory {
   #tenantMetadata: SharedMetadata | undefined;
   // The one DataSource of tenants that share a database (schemas), opened once.
   #sharedTenants: Promise<DataSource> | undefined;
+  // Its own createQueryRunner(), before the guard: what a tenant's scope wraps.
+  #unscopedRunner: ((mode?: ReplicationMode) => QueryRunner) | undefined;
 
   constructor(props: DataSourceFactoryProps) {
     this.#props = props;
@@ -93,7 +100,9 @@ export class DataSourceFactory {
     if (shared) {
       const options = shared.options;
       const base = await this.#openShared(this.#optionsWithEntities(TENANT_GROUP, options));
-      const view = createDataSourceView(base, (runner) => shared.scope(runner, target.name));
+      const view = createDataSourceView(base, (mode) =>
+        shared.scope(this.#unscopedRunner!(mode), target.name),
+      );
       if (options.synchronize === true) {
         await view.synchronize().catch((cause: unknown) => {
           throw DataSourceInitError.failed(target.description, cause);
@@ -156,6 +165,12 @@ export class DataSourceFactory {
         throw DataSourceInitError.failed("the database shared by the tenants", cause);
       }
       this.#markSynchronizable(dataSource, TENANT_GROUP, "managed");
+      // Runners reached without a tenant (metadata.dataSource, driver.connection) refuse
+      // statements on the placeholder schema; tenants' runners come from unscopedRunner().
+      const { unscoped } = this.#sharedTenancy()!;
+      const create = dataSource.createQueryRunner.bind(dataSource);
+      this.#unscopedRunner = create;
+      dataSource.createQueryRunner = (mode?: ReplicationMode) => unscoped(create(mode));
       return dataSource;
     })();
     return this.#sharedTenants;

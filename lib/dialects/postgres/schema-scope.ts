@@ -12,6 +12,55 @@ export const SCHEMA_PLACEHOLDER = "__typeorm_router_schema__";
 
 type Query = QueryRunner["query"];
 
+// Catalog reads (the schema builder, getTables, hasTable, current_schema()) return the
+// tenant's schema name where the metadata says the placeholder: it is mapped back, in these
+// results only, so that TypeORM matches live tables with the shared metadata.
+const CATALOG = /\b(?:information_schema|pg_catalog|pg_[a-z_]+|current_schema)\b/i;
+
+function unscopeRows(result: unknown, schema: string): unknown {
+  const rows = Array.isArray(result)
+    ? result
+    : (result as { records?: unknown[] } | undefined)?.records;
+  // The schema as a whole value, or qualifying a name (a default's nextval('<schema>.seq')).
+  const qualified = new RegExp(`(^|[^A-Za-z0-9_$"])("?)${escapeRegExp(schema)}\\2(?=\\.|$)`, "g");
+  for (const row of rows ?? []) {
+    if (typeof row !== "object" || row === null) continue;
+    const record = row as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const value = record[key];
+      if (typeof value === "string" && value.includes(schema)) {
+        record[key] = value.replace(qualified, `$1$2${SCHEMA_PLACEHOLDER}$2`);
+      }
+    }
+  }
+  return result;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Guards a runner of the DataSource shared by every tenant schema that no tenant scoped (one
+ * reached through `metadata.dataSource` or `driver.connection`): a statement naming the
+ * placeholder schema is refused instead of running unscoped.
+ */
+export function refuseUnscoped(queryRunner: QueryRunner): QueryRunner {
+  const query: Query = queryRunner.query.bind(queryRunner);
+  Object.assign(queryRunner, {
+    query(sql: string, parameters?: unknown[], structured?: boolean) {
+      if (!sql.includes(SCHEMA_PLACEHOLDER)) return query(sql, parameters, structured as true);
+      return Promise.reject(
+        UnroutableOperationError.unsupported(
+          "a statement on the tenant schemas' shared connection outside any tenant",
+          "Run it through the router (router.getRepository(Entity), router.manager, withTenant) so that it names its tenant's schema.",
+        ),
+      );
+    },
+  });
+  return queryRunner;
+}
+
 /**
  * Scopes `queryRunner` (a runner of the DataSource shared by every tenant schema) to `schema`:
  * - ORM statements name the placeholder schema: it is replaced, in the SQL and in string
@@ -33,13 +82,17 @@ export function scopeToSchema(queryRunner: QueryRunner, schema: string): QueryRu
   const rewriteAll = (parameters: unknown[] | undefined): unknown[] | undefined =>
     parameters?.map((value) => (typeof value === "string" ? rewrite(value) : value));
 
+  const run = async (sql: string, parameters?: unknown[], structured?: boolean) => {
+    const result = await query(rewrite(sql), rewriteAll(parameters), structured as true);
+    return CATALOG.test(sql) ? unscopeRows(result, schema) : result;
+  };
   const scoped = async (sql: string, parameters?: unknown[], structured?: boolean) => {
     if (sql.includes(SCHEMA_PLACEHOLDER) || queryRunner.isTransactionActive) {
-      return query(rewrite(sql), rewriteAll(parameters), structured as true);
+      return run(sql, parameters, structured);
     }
     await queryRunner.startTransaction();
     try {
-      const result = await query(sql, rewriteAll(parameters), structured as true);
+      const result = await run(sql, parameters, structured);
       await queryRunner.commitTransaction();
       return result;
     } catch (error) {

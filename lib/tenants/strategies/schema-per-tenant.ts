@@ -8,7 +8,11 @@ import {
 } from "../../errors";
 import { checkSchemaName, reservedSchemaReason, tenantMark } from "../owned-storage";
 import { SharedPostgresPool } from "./shared-postgres-pool";
-import { SCHEMA_PLACEHOLDER, scopeToSchema } from "../../dialects/postgres/schema-scope";
+import {
+  SCHEMA_PLACEHOLDER,
+  refuseUnscoped,
+  scopeToSchema,
+} from "../../dialects/postgres/schema-scope";
 import type { BulkMigrationState, TenantStrategy } from "./tenant-strategy";
 
 // Derived from DataSourceOptions: TypeORM 0.3 has no typeorm/driver/postgres/PostgresDataSourceOptions.
@@ -127,6 +131,7 @@ export function schemaPerTenant(options: SchemaPerTenantOptions): TenantStrategy
       storageOf: schemaOf,
       scope: (queryRunner: QueryRunner, tenant: string) =>
         scopeToSchema(queryRunner, schemaOf(tenant)),
+      unscoped: refuseUnscoped,
     }),
     // Runners are scoped by `shared.scope` already; this only says that raw SQL on a tenant
     // needs a transaction (SET LOCAL), which refuses transaction = false migrations.

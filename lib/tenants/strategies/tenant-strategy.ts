@@ -15,6 +15,8 @@ export interface SharedDatabaseTenancy {
   storageOf(tenant: string): string;
   /** Scopes a runner of the shared DataSource to `tenant`'s storage (see `scopeToSchema`). */
   scope(queryRunner: QueryRunner, tenant: string): QueryRunner;
+  /** Guards a runner of the shared DataSource that no tenant scoped (see `refuseUnscoped`). */
+  unscoped(queryRunner: QueryRunner): QueryRunner;
 }
 
 /**
