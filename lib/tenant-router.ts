@@ -252,8 +252,11 @@ export class TenantRouter {
   }
 
   /**
-   * The escape hatch: the initialized DataSource that `operation` on `entity` routes to in
-   * the current context. Do not keep it across requests: idle tenants are evicted.
+   * The escape hatch: a DataSource whose every statement goes to the database that
+   * `operation` on `entity` routes to in the current context (inside the current transaction
+   * when there is one), with the entity metadata of its placement. It holds no connection:
+   * each of its query runners holds the database open while it works, so it can be kept and
+   * used after that database was evicted (it reopens it).
    *
    * @throws the same routing errors as a routed call (and `ReadOnlyDatabaseError` for writes).
    */
@@ -268,9 +271,7 @@ export class TenantRouter {
       undefined,
       "dataSourceFor",
     );
-    const lease = await this.#parts.pool.acquire(target);
-    lease.release();
-    return lease.dataSource;
+    return this.#parts.runner.targetDataSource(target);
   }
 
   /**

@@ -1,11 +1,11 @@
 import type { DataSource, EntityManager } from "typeorm";
 import type { RunnerBinding } from "./routing-query-runner";
-import type { HintBinder, StatementHint } from "./routing-data-source";
+import { createRoutingView, type HintBinder, type StatementHint } from "./routing-data-source";
 import type { DataSourcePool } from "../pool/data-source-pool";
 import type { DatabaseTarget } from "../routing/database-target";
 import type { DatabaseResolver } from "../routing/database-resolver";
 import { TENANT_GROUP, type EntityRegistry, type Placement } from "../registry/entity-registry";
-import { NoTenantContextError, ReadOnlyDatabaseError } from "../errors";
+import { NoTenantContextError, ReadOnlyDatabaseError, UnroutableOperationError } from "../errors";
 import type { EntityClass, Operation } from "../routing/router-chain";
 import { ReplicaSelector } from "../routing/replica-selector";
 import { routingContext } from "../context/tenant-context";
@@ -28,6 +28,9 @@ export interface OperationRunnerProps {
 export class OperationRunner {
   readonly #props: OperationRunnerProps;
   readonly #replicas = new ReplicaSelector();
+  // dataSourceFor() views, one per open DataSource (gone with it once it is evicted).
+  readonly #views = new WeakMap<DataSource, DataSource>();
+  readonly #compatible = new WeakMap<DataSource, boolean>();
 
   constructor(props: OperationRunnerProps) {
     this.#props = props;
@@ -171,12 +174,45 @@ export class OperationRunner {
     return (hint) => () => this.#bind(group, hint);
   }
 
+  /**
+   * A DataSource whose statements all go to `target` (inside the current transaction when
+   * there is one): eviction-safe, since each of its query runners holds a pool reference
+   * while it works (`router.dataSourceFor()`).
+   */
+  async targetDataSource(target: DatabaseTarget): Promise<DataSource> {
+    const lease = await this.#props.pool.acquire(target);
+    try {
+      let view = this.#views.get(lease.dataSource);
+      if (!view) {
+        // On the target's own metadata (a reopened DataSource of the target builds the same).
+        view = createRoutingView(
+          lease.dataSource,
+          lease.dataSource.options,
+          () => () => this.#bindTarget(target, "dataSourceFor()"),
+        );
+        this.#views.set(lease.dataSource, view);
+      }
+      return view;
+    } finally {
+      lease.release();
+    }
+  }
+
   async #bind(group: string, hint: StatementHint): Promise<RunnerBinding> {
     const method = hint.operation === "read" ? "a query builder read" : "a query";
     const target =
       hint.entity !== undefined && this.#props.registry.isPlaced(hint.entity)
         ? this.route(hint.entity, hint.operation, undefined, method)
         : this.#routeGroup(group, hint.operation, method);
+    return this.#bindTarget(target, method, this.#props.blueprints.get(group));
+  }
+
+  // `built` is the DataSource whose metadata wrote the SQL: the target must agree with it.
+  async #bindTarget(
+    target: DatabaseTarget,
+    method: string,
+    built?: DataSource,
+  ): Promise<RunnerBinding> {
     const transaction = routingContext()?.transaction;
     if (transaction) {
       const manager =
@@ -184,11 +220,33 @@ export class OperationRunner {
       return { queryRunner: manager.queryRunner!, release: () => Promise.resolve() };
     }
     const lease = await this.#props.pool.acquire(target);
+    if (built && !this.#sameTables(built, lease.dataSource)) {
+      lease.release();
+      throw UnroutableOperationError.unsupported(
+        `${method} built on the shared metadata of its placement, on ${target.description}, whose options shape the entity metadata differently (another entityPrefix, naming strategy or schema)`,
+        "Give every database of a placement group the same metadata options, or query it through router.dataSourceFor(Entity).",
+      );
+    }
     const queryRunner = lease.dataSource.createQueryRunner("master");
     return {
       queryRunner,
       release: () => queryRunner.release().finally(() => lease.release()),
     };
+  }
+
+  // Whether SQL written from `built`'s metadata names the same tables on `dataSource`
+  // (checked once per DataSource: they differ only when tenant options shape metadata).
+  #sameTables(built: DataSource, dataSource: DataSource): boolean {
+    let same = this.#compatible.get(dataSource);
+    if (same === undefined) {
+      same = built.entityMetadatas.every(
+        (metadata) =>
+          !dataSource.hasMetadata(metadata.target) ||
+          dataSource.getMetadata(metadata.target).tablePath === metadata.tablePath,
+      );
+      this.#compatible.set(dataSource, same);
+    }
+    return same;
   }
 
   // A statement that names no placed entity goes where its DataSource's group lives: the

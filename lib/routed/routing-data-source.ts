@@ -19,6 +19,7 @@ export interface StatementHint {
 export type HintBinder = (hint: StatementHint) => RunnerBinder;
 
 const ROUTE_BUILDER = Symbol.for("typeorm-router.route-builder");
+const UNBOUND = Symbol("typeorm-router.unbound-query-runner");
 const HOOKED = Symbol.for("typeorm-router.obtain-query-runner");
 
 interface BuilderInternals {
@@ -49,7 +50,9 @@ type RouteBuilder = (builder: BuilderInternals) => QueryRunner;
  */
 export function makeRoutingDataSource(dataSource: DataSource, bindFor: HintBinder): void {
   installBuilderHook();
-  const unbound = dataSource.createQueryRunner.bind(dataSource);
+  const owner = dataSource as DataSource & { [UNBOUND]?: DataSource["createQueryRunner"] };
+  // A view keeps its base's never-connected runners for SQL text and sync helpers.
+  const unbound = owner[UNBOUND] ?? dataSource.createQueryRunner.bind(dataSource);
   const create = (mode: ReplicationMode, hint: StatementHint): QueryRunner =>
     createRoutingQueryRunner(dataSource, unbound(mode), mode, bindFor(hint));
   const route: RouteBuilder = (builder) => {
@@ -58,14 +61,40 @@ export function makeRoutingDataSource(dataSource: DataSource, bindFor: HintBinde
     const entity = mainAlias?.hasMetadata ? mainAlias.metadata.target : undefined;
     return create(operation === "read" ? "slave" : "master", { entity, operation });
   };
-  Object.assign(dataSource, {
-    [ROUTE_BUILDER]: route,
-    createQueryRunner: (mode: ReplicationMode = "master") =>
+  const own = (value: unknown) => ({ value, writable: true, configurable: true });
+  // Own properties, defined rather than assigned: a view's prototype may hold read-only ones.
+  Object.defineProperties(dataSource, {
+    [UNBOUND]: own(unbound),
+    [ROUTE_BUILDER]: own(route),
+    createQueryRunner: own((mode: ReplicationMode = "master") =>
       create(mode, { operation: mode === "slave" ? "read" : "write" }),
+    ),
     // Reads ask for a "slave" runner, which is how a routing runner learns it only reads.
-    defaultReplicationModeForReads: (): ReplicationMode => "slave",
-    isInitialized: true,
+    defaultReplicationModeForReads: own((): ReplicationMode => "slave"),
+    isInitialized: own(true),
   });
+}
+
+/**
+ * A DataSource on `base`'s metadata whose every statement goes where `bindFor` says (e.g. one
+ * fixed database), whatever the context: what `router.dataSourceFor()` hands out. It holds no
+ * connection and nothing to evict: each query runner takes a pool reference while it works.
+ * `options` are the ones it reports (the target's).
+ */
+export function createRoutingView(
+  base: DataSource,
+  options: DataSource["options"],
+  bindFor: HintBinder,
+): DataSource {
+  const view = Object.create(base) as DataSource;
+  let manager: DataSource["manager"] | undefined;
+  Object.defineProperties(view, {
+    options: { value: options },
+    manager: { get: () => (manager ??= view.createEntityManager()) },
+    destroy: { value: () => Promise.resolve() },
+  });
+  makeRoutingDataSource(view, bindFor);
+  return view;
 }
 
 /** Whether `dataSource` routes at execution time (see {@link makeRoutingDataSource}). */
