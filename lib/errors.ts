@@ -262,6 +262,16 @@ export class ReadOnlyDatabaseError extends RoutingError {
         `which routes to a test copy.`,
     );
   }
+
+  /** The read-only session of `database` refused a statement (`cause`: the driver error). */
+  static bySession(database: string, cause: unknown): ReadOnlyDatabaseError {
+    return new ReadOnlyDatabaseError(
+      `${database} refused a write: it is configured readOnly: true, so its connections are ` +
+        `read-only sessions and the statement was rolled back, nothing written. Send writes ` +
+        `to a writable database, or run in test mode (TenantRouter.create({ testMode: true })).`,
+      { cause },
+    );
+  }
 }
 
 /** Thrown when code inside `router.transaction()` touches a second database. */
@@ -285,10 +295,11 @@ export class UnroutableOperationError extends RoutingError {
   /** `operation` was called on the routed manager without an entity or a pinned transaction. */
   static withoutTarget(operation: string): UnroutableOperationError {
     return new UnroutableOperationError(
-      `router.manager.${operation}() names no entity, so there is nothing to route it by. Use ` +
-        `router.query(target, sql, parameters) with an explicit alias or { tenant }, call it on ` +
-        `router.getRepository(Entity), or run it inside router.transaction() after the ` +
-        `transaction has touched its database.`,
+      `router.manager.${operation}() names no entity, so there is nothing to route it by, and ` +
+        `no tenant is in context. Run it inside withTenant() (it then goes to the tenant's ` +
+        `database), use router.query(target, sql, parameters) with an explicit alias or ` +
+        `{ tenant }, call it on router.getRepository(Entity), or run it inside ` +
+        `router.transaction() after the transaction has touched its database.`,
     );
   }
 

@@ -6,7 +6,8 @@ import {
 } from "typeorm";
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
-import { ConfigurationError, DataSourceInitError } from "../errors";
+import { ConfigurationError, DataSourceInitError, ReadOnlyDatabaseError } from "../errors";
+import { dialectFor } from "../dialects";
 import type { NormalizedOptions } from "../config/router-options";
 import { checkDataSourceOptions } from "../config/router-options";
 import { SharedMetadata } from "./shared-metadata";
@@ -111,8 +112,21 @@ export class DataSourceFactory {
       return view;
     }
     const group = DataSourceFactory.groupOf(target);
-    const options = this.optionsFor(target);
+    // A read-only alias is read-only in the database session itself (replicas refuse writes
+    // on their own; test mode writes to a test copy).
+    const readOnly =
+      target.readOnly && target.replica === undefined && !this.#props.options.testMode
+        ? dialectFor(this.optionsFor(target)).readOnly
+        : undefined;
+    const options = readOnly ? readOnly.options(this.optionsFor(target)) : this.optionsFor(target);
     const dataSource = this.#create(group, options);
+    if (readOnly) {
+      const create = dataSource.createQueryRunner.bind(dataSource);
+      dataSource.createQueryRunner = (mode?: ReplicationMode) =>
+        readOnly.runner(create(mode), (cause) =>
+          ReadOnlyDatabaseError.bySession(target.description, cause),
+        );
+    }
     try {
       await dataSource.initialize();
       if (this.#props.options.testMode) {

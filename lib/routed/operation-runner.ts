@@ -1,6 +1,12 @@
 import type { DataSource, EntityManager } from "typeorm";
 import type { RunnerBinding } from "./routing-query-runner";
-import { createRoutingView, type HintBinder, type StatementHint } from "./routing-data-source";
+import {
+  createRoutingView,
+  makeRoutingDataSource,
+  type HintBinder,
+  type StatementHint,
+} from "./routing-data-source";
+import { createUnionDataSource } from "./union-data-source";
 import type { DataSourcePool } from "../pool/data-source-pool";
 import type { DatabaseTarget } from "../routing/database-target";
 import type { DatabaseResolver } from "../routing/database-resolver";
@@ -31,6 +37,7 @@ export class OperationRunner {
   // dataSourceFor() views, one per open DataSource (gone with it once it is evicted).
   readonly #views = new WeakMap<DataSource, DataSource>();
   readonly #compatible = new WeakMap<DataSource, boolean>();
+  #union: DataSource | undefined;
 
   constructor(props: OperationRunnerProps) {
     this.#props = props;
@@ -170,8 +177,25 @@ export class OperationRunner {
    * context of that moment, then takes the pinned transaction's connection or a connection of
    * the target, with a pool reference held until the runner is released.
    */
-  binderFor(group: string): HintBinder {
+  binderFor(group: string | undefined): HintBinder {
     return (hint) => () => this.#bind(group, hint);
+  }
+
+  /**
+   * The routing DataSource of query builders that name their entity only after they are
+   * created (`router.manager.createQueryBuilder().update(X)`): it knows every group's
+   * metadata, and a statement that names no entity goes to the tenant in context.
+   *
+   * @throws UnroutableOperationError when no entity is discovered.
+   */
+  entityLessDataSource(): DataSource {
+    if (!this.#union) {
+      const union = createUnionDataSource(this.#props.blueprints, this.#props.registry);
+      if (!union) throw UnroutableOperationError.withoutTarget("createQueryBuilder");
+      makeRoutingDataSource(union, this.binderFor(undefined));
+      this.#union = union;
+    }
+    return this.#union;
   }
 
   /**
@@ -198,13 +222,26 @@ export class OperationRunner {
     }
   }
 
-  async #bind(group: string, hint: StatementHint): Promise<RunnerBinding> {
+  async #bind(group: string | undefined, hint: StatementHint): Promise<RunnerBinding> {
     const method = hint.operation === "read" ? "a query builder read" : "a query";
+    if (hint.entity !== undefined && this.#props.registry.isPlaced(hint.entity)) {
+      const target = this.route(hint.entity, hint.operation, undefined, method);
+      return this.#bindTarget(target, method, this.routingDataSource(hint.entity));
+    }
     const target =
-      hint.entity !== undefined && this.#props.registry.isPlaced(hint.entity)
-        ? this.route(hint.entity, hint.operation, undefined, method)
+      group === undefined
+        ? this.#routeContext(hint.operation, method)
         : this.#routeGroup(group, hint.operation, method);
-    return this.#bindTarget(target, method, this.#props.blueprints.get(group));
+    const built = group === undefined ? undefined : this.#props.blueprints.get(group);
+    return this.#bindTarget(target, method, built);
+  }
+
+  // A statement that names no entity and belongs to no group: the tenant in context.
+  #routeContext(operation: Operation, method: string): DatabaseTarget {
+    if (routingContext()?.tenant === undefined) {
+      throw UnroutableOperationError.withoutTarget("createQueryBuilder");
+    }
+    return this.#routeGroup(TENANT_GROUP, operation, method);
   }
 
   // `built` is the DataSource whose metadata wrote the SQL: the target must agree with it.

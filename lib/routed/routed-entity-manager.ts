@@ -135,10 +135,10 @@ export class RoutedEntityManager extends EntityManager {
    * A query builder that routes when it runs: by the entity it names (`from`, `into`,
    * `update`, a relation's owner), in the context of that moment. It is built synchronously
    * on the entity's placement group, so it works whether or not the database is open yet.
-   * Without an entity it belongs to the pinned transaction, else to the tenant in context.
-   *
-   * @throws UnroutableOperationError for a builder that names no entity outside a tenant
-   * context and outside a pinned transaction.
+   * Without an entity it belongs to the pinned transaction if there is one; else it routes
+   * by the entity it names later (`update(X)`, `insert().into(X)`, `from(X, "x")`), and a
+   * statement that names none (raw table names) runs on the tenant in context, or throws
+   * `UnroutableOperationError` when it runs outside any tenant.
    */
   override createQueryBuilder<Entity extends ObjectLiteral>(
     entityClass?: EntityTarget<Entity> | QueryRunner,
@@ -154,9 +154,9 @@ export class RoutedEntityManager extends EntityManager {
     const runner = entityClass as QueryRunner | undefined;
     const pinned = routingContext()?.transaction?.pinnedManagerAnywhere();
     if (pinned) return pinned.createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
-    const tenant = this.#runner.tenantDataSource();
-    if (tenant) return tenant.createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
-    throw UnroutableOperationError.withoutTarget("createQueryBuilder");
+    return this.#runner
+      .entityLessDataSource()
+      .createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
   }
 
   /**
