@@ -116,7 +116,11 @@ for (const driver of DRIVERS) {
       expect(Number(votes?.votes)).toBe(3);
       // With no entity and no tenant there is nowhere to go: it throws when it runs.
       await expect(
-        router.manager.createQueryBuilder().select("1", "one").from("not_an_entity", "n").getRawMany(),
+        router.manager
+          .createQueryBuilder()
+          .select("1", "one")
+          .from("not_an_entity", "n")
+          .getRawMany(),
       ).rejects.toThrow(UnroutableOperationError);
       await withTenant("cold", () =>
         router.manager.createQueryBuilder().delete().from(Ticket).execute(),
