@@ -221,7 +221,8 @@ export class TenantRouter {
         "Pass router.transaction(async (manager) => { ... }).",
       );
     }
-    const { pool, resolver } = this.#parts;
+    const { pool, resolver, runner } = this.#parts;
+    runner.assertIsolationLevel(options.isolationLevel);
     const scope = new TransactionScope(routingContext()?.transaction, {
       acquire: (target) => pool.acquire(target),
       scopeFor: this.#parts.scopeFor,
@@ -236,7 +237,7 @@ export class TenantRouter {
             "router.transaction({ target })",
           );
         }
-        result = await fn(this.manager);
+        result = await fn((this.manager as RoutedEntityManager).forTransaction());
       } catch (error) {
         await scope.finish(true).catch((rollbackError: unknown) => {
           process.emitWarning(

@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from "typeorm";
+import { TypeORMError, type DataSource, type EntityManager } from "typeorm";
 import type { RunnerBinding } from "./routing-query-runner";
 import {
   createRoutingView,
@@ -179,6 +179,25 @@ export class OperationRunner {
    */
   binderFor(group: string | undefined): HintBinder {
     return (hint) => () => this.#bind(group, hint);
+  }
+
+  /**
+   * Refuses an isolation level that no database of the router supports, as TypeORM does when
+   * a transaction starts (its `TypeORMError`), before anything runs: a router transaction
+   * starts lazily, at its first statement.
+   *
+   * @throws TypeORMError `"<level> isolation level is not supported"`.
+   */
+  assertIsolationLevel(isolationLevel: string | undefined): void {
+    if (isolationLevel === undefined) return;
+    const supported = [...this.#props.blueprints.values()].map(
+      (blueprint) =>
+        (blueprint.driver as { supportedIsolationLevels?: readonly string[] })
+          .supportedIsolationLevels,
+    );
+    // TypeORM 0.3 drivers list no levels: their runners validate when the transaction starts.
+    if (supported.some((levels) => levels === undefined || levels.includes(isolationLevel))) return;
+    throw new TypeORMError(`${isolationLevel} isolation level is not supported`);
   }
 
   /**

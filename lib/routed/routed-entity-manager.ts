@@ -1,6 +1,8 @@
 import {
+  CannotDetermineEntityError,
   EntityManager,
   InstanceChecker,
+  MustBeEntityError,
   type DataSource,
   type EntityMetadata,
   type EntityTarget,
@@ -117,6 +119,24 @@ export class RoutedEntityManager extends EntityManager {
       },
       set() {},
     });
+  }
+
+  /**
+   * The manager `router.transaction()` hands to its callback: the same routing, plus the
+   * transaction's `queryRunner`, as TypeORM's transactional managers have. The runner is the
+   * pinned transaction's connection; before the transaction has picked its database it picks
+   * it at its first statement (the tenant in context).
+   */
+  forTransaction(): EntityManager {
+    const manager = new RoutedEntityManager(this.#runner, this.#hooks);
+    let unpinned: QueryRunner | undefined;
+    Object.defineProperty(manager, "queryRunner", {
+      configurable: true,
+      get: () =>
+        routingContext()?.transaction?.pinnedManagerAnywhere()?.queryRunner ??
+        (unpinned ??= this.#runner.entityLessDataSource().createQueryRunner()),
+    });
+    return manager;
   }
 
   /** @internal The runner routed repositories share. */
@@ -239,8 +259,11 @@ export class RoutedEntityManager extends EntityManager {
           typeof first === "string" ||
           InstanceChecker.isEntitySchema(first));
       instance = (named ? args[1] : first) as object | undefined;
-      if (!named) target = (Array.isArray(first) ? first[0] : first)?.constructor;
       if (Array.isArray(instance) && instance.length === 0) return Promise.resolve(instance);
+      // TypeORM's own errors for what it cannot persist (EntityPersistExecutor).
+      if (!instance) return Promise.reject(new MustBeEntityError(name, instance));
+      if (!named) target = (Array.isArray(first) ? first[0] : first)?.constructor;
+      if (target === Object) return Promise.reject(new CannotDetermineEntityError(name));
     } else if ((name === "hasId" || name === "getId") && args.length === 1) {
       target = (args[0] as object).constructor;
     }
