@@ -303,14 +303,6 @@ export class UnroutableOperationError extends RoutingError {
     );
   }
 
-  /** A property of the routed manager that only makes sense for one database was read. */
-  static ambiguousProperty(property: string): UnroutableOperationError {
-    return new UnroutableOperationError(
-      `router.manager.${property} is ambiguous: the routed manager spans every database. Use ` +
-        `router.dataSourceFor(Entity, { operation }) to get the DataSource an entity routes to.`,
-    );
-  }
-
   /** `what` is not supported through the routed layer. */
   static unsupported(what: string, fix: string): UnroutableOperationError {
     return new UnroutableOperationError(`${what} is not supported by the routed layer. ${fix}`);

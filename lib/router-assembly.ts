@@ -13,6 +13,8 @@ import { MigrationSets } from "./migrations/migration-set";
 import { Migrator } from "./migrations/migrator";
 import { OperationRunner } from "./routed/operation-runner";
 import { makeRoutingDataSource } from "./routed/routing-data-source";
+import { keyCacheBy } from "./pool/tenant-keyed-cache";
+import { routingContext } from "./context/tenant-context";
 import { RouterChain } from "./routing/router-chain";
 import type { NormalizedOptions } from "./config/router-options";
 import {
@@ -153,6 +155,8 @@ export async function assembleRouter<R>(
     });
     for (const [group, blueprint] of blueprints) {
       makeRoutingDataSource(blueprint, runner.binderFor(group));
+      // Builders of a group serve every tenant: their cache entries carry the tenant.
+      keyCacheBy(blueprint, () => routingContext()?.tenant);
     }
     return {
       options,

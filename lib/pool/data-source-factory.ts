@@ -12,6 +12,7 @@ import type { NormalizedOptions } from "../config/router-options";
 import { checkDataSourceOptions } from "../config/router-options";
 import { SharedMetadata } from "./shared-metadata";
 import { createDataSourceView } from "./data-source-view";
+import { keyCacheBy } from "./tenant-keyed-cache";
 import type { SharedDatabaseTenancy } from "../tenants/strategies/tenant-strategy";
 import type { TemporarySqliteFolder } from "../dialects/sqlite/temporary-sqlite";
 
@@ -104,6 +105,7 @@ export class DataSourceFactory {
       const view = createDataSourceView(base, (mode) =>
         shared.scope(this.#unscopedRunner!(mode), target.name),
       );
+      keyCacheBy(view, () => target.key);
       if (options.synchronize === true) {
         await view.synchronize().catch((cause: unknown) => {
           throw DataSourceInitError.failed(target.description, cause);
@@ -120,6 +122,7 @@ export class DataSourceFactory {
         : undefined;
     const options = readOnly ? readOnly.options(this.optionsFor(target)) : this.optionsFor(target);
     const dataSource = this.#create(group, options);
+    keyCacheBy(dataSource, () => target.key);
     if (readOnly) {
       const create = dataSource.createQueryRunner.bind(dataSource);
       dataSource.createQueryRunner = (mode?: ReplicationMode) =>

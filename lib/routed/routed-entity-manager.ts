@@ -91,6 +91,7 @@ type AnyMethod = (...args: unknown[]) => Promise<unknown> | unknown;
 export class RoutedEntityManager extends EntityManager {
   readonly #runner: OperationRunner;
   readonly #hooks: RoutedManagerHooks;
+  #facade: DataSource | undefined;
 
   /** @internal Built by TenantRouter. */
   constructor(runner: OperationRunner, hooks: RoutedManagerHooks) {
@@ -110,15 +111,32 @@ export class RoutedEntityManager extends EntityManager {
         },
       });
     }
-    // EntityManager assigns `dataSource` in its constructor; keep that assignment harmless
-    // and make every later read explain why it is ambiguous.
-    Object.defineProperty(this.prototype, "dataSource", {
-      configurable: true,
-      get(): never {
-        throw UnroutableOperationError.ambiguousProperty("dataSource");
+    // EntityManager assigns `dataSource` (0.3: `connection`) in its constructor; keep that
+    // assignment harmless: both read the routed DataSource facade.
+    for (const name of ["dataSource", "connection"]) {
+      Object.defineProperty(this.prototype, name, {
+        configurable: true,
+        get(this: RoutedEntityManager): DataSource {
+          return this.#dataSource();
+        },
+        set() {},
+      });
+    }
+  }
+
+  // What third-party code reaching for `manager.connection` gets: a DataSource that knows
+  // every placement's metadata and routes each statement when it runs (see
+  // entityLessDataSource), whose manager, repositories and transactions are the router's.
+  #dataSource(): DataSource {
+    this.#facade ??= Object.create(this.#runner.entityLessDataSource(), {
+      manager: { value: this },
+      getRepository: { value: (target: EntityTarget<ObjectLiteral>) => this.getRepository(target) },
+      getTreeRepository: {
+        value: (target: EntityTarget<ObjectLiteral>) => this.getTreeRepository(target),
       },
-      set() {},
-    });
+      transaction: { value: this.transaction.bind(this) },
+    }) as DataSource;
+    return this.#facade;
   }
 
   /**
