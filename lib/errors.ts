@@ -65,7 +65,8 @@ export interface BootstrapProblem {
     | "import-failed"
     | "not-an-entity"
     | "invalid-metadata"
-    | "invalid-migration";
+    | "invalid-migration"
+    | "unknown-placement";
   /** A full sentence: what is wrong, where, and how to fix it. */
   readonly message: string;
   /** The underlying error, when one was thrown (for example by a failed glob import). */

@@ -59,6 +59,7 @@ export async function assembleRouter<R>(
   const customRouters = new RouterChain(options.routers);
   const discovery = await EntityRegistry.discover({
     entities: options.entities,
+    placements: options.placements,
     aliases: [...options.databases.keys()],
     undiscoveredEntities: options.undiscoveredEntities,
     cwd: options.cwd,
@@ -92,6 +93,9 @@ export async function assembleRouter<R>(
       },
     });
     const blueprints = await buildBlueprints(factory, registry, options);
+    registry.indexTables(
+      [...blueprints.values()].flatMap((blueprint) => blueprint.entityMetadatas),
+    );
     const directory = options.tenants
       ? new TenantDirectory({
           list: options.tenants.list,
@@ -267,8 +271,9 @@ function tableOwnersOf(
   const owners = new Map<string, Placement>();
   for (const [group, blueprint] of blueprints) {
     for (const metadata of blueprint.entityMetadatas) {
-      if (typeof metadata.target !== "function") continue;
-      const placement = registry.placementOf(metadata.target);
+      // Junction tables (target "") follow no placement of their own.
+      const placement = registry.find(metadata.target);
+      if (!placement) continue;
       if (placement.group === group) owners.set(metadata.tableName, placement);
     }
   }

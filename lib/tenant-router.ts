@@ -166,6 +166,8 @@ export class TenantRouter {
 
   /**
    * The routed repository of `entity`: one stable object per entity that routes each call.
+   * `entity` is found as TypeORM's `getRepository` finds it: a class, an `EntitySchema`, an
+   * entity name, or a table name (`"schema.table"` for a table path).
    *
    * @throws EntityNotDiscoveredError when `entity` was not discovered at bootstrap.
    */
@@ -173,7 +175,7 @@ export class TenantRouter {
     this.#assertOpen("getRepository()");
     let repository = this.#repositories.get(entity);
     if (!repository) {
-      this.#parts.registry.placementOf(entity as EntityClass | string);
+      this.#parts.registry.placementOf(entity);
       repository = new RoutedRepository(
         entity as EntityTarget<ObjectLiteral>,
         this.manager as RoutedEntityManager,
@@ -389,11 +391,12 @@ export class TenantRouter {
   }
 
   /**
-   * Where `entity` is placed, as discovered at bootstrap.
+   * Where `entity` is placed, as discovered at bootstrap: a class, an `EntitySchema`, an
+   * entity name or a table name.
    *
    * @throws EntityNotDiscoveredError when it was not discovered.
    */
-  placementOf(entity: EntityClass | string): Placement {
+  placementOf(entity: EntityTarget<ObjectLiteral>): Placement {
     return this.#parts.registry.placementOf(entity);
   }
 

@@ -217,8 +217,9 @@ export class DataSourceFactory {
   #markSynchronizable(dataSource: DataSource, group: string, which: "managed" | "test-only"): void {
     const { registry, options } = this.#props;
     for (const metadata of dataSource.entityMetadatas) {
-      if (typeof metadata.target !== "function") continue;
-      const placement = registry.placementOf(metadata.target);
+      // Junction tables (target "") follow no placement of their own.
+      const placement = registry.find(metadata.target);
+      if (!placement) continue;
       const testOnly = options.testMode && placement.unmanaged && placement.createInTests;
       const wanted = which === "test-only" ? testOnly : !placement.unmanaged || testOnly;
       metadata.synchronize = placement.group === group && wanted;

@@ -5,12 +5,12 @@ import {
   type ObjectLiteral,
   type Repository,
 } from "typeorm";
-import type { EntityClass } from "../routing/router-chain";
+import type { EntityClass, RoutableEntity } from "../routing/router-chain";
 
 /** What Active Record routing needs from the router. */
 export interface ActiveRecordProps {
-  /** Every discovered entity; those extending `BaseEntity` are routed. */
-  readonly entities: readonly EntityClass[];
+  /** Every discovered entity; the classes extending `BaseEntity` are routed. */
+  readonly entities: readonly RoutableEntity[];
   /** The routing DataSource of an entity's placement group. */
   readonly dataSourceOf: (entity: EntityClass) => DataSource;
   /** The router's routed repository of an entity. */
@@ -31,8 +31,11 @@ export interface ActiveRecordProps {
  */
 export function routeActiveRecord(props: ActiveRecordProps): () => void {
   const routed: EntityClass[] = [];
-  for (const entity of props.entities) {
-    if (!(entity.prototype instanceof BaseEntity)) continue;
+  for (const discovered of props.entities) {
+    // An EntitySchema's `target` class may be an Active Record class too.
+    const entity: unknown =
+      typeof discovered === "function" ? discovered : discovered.options.target;
+    if (typeof entity !== "function" || !(entity.prototype instanceof BaseEntity)) continue;
     const dataSource = Object.create(props.dataSourceOf(entity), {
       getRepository: { value: props.getRepository },
     }) as DataSource;
