@@ -34,6 +34,7 @@ export {
   type TenantMiddlewareOptions,
 } from "./context/tenant-middleware";
 export { tenantsFromEntity, type TenantsFromEntityOptions } from "./tenants/tenants-from-entity";
+export type { DropTenantOptions } from "./tenants/tenant-provisioner";
 export {
   isTenantRef,
   type Router,
@@ -76,6 +77,7 @@ export type {
   MigrationSource,
   MigrationsOptions,
 } from "./migrations/migration-set";
+export type { RouterLogger, LogRecord, LogLevel, LogChannel } from "./observability/router-logger";
 export {
   RoutingError,
   BootstrapError,

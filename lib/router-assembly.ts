@@ -101,6 +101,7 @@ export async function assembleRouter<R>(
           list: options.tenants.list,
           router,
           refreshIntervalMs: options.tenants.refreshIntervalMs,
+          log: options.log,
         })
       : undefined;
     const pool = new DataSourcePool({
@@ -136,6 +137,7 @@ export async function assembleRouter<R>(
       readMigrationState: strategy?.readMigrationState?.bind(strategy),
       scopeFor,
       scopeDescription: strategy?.scopeDescription,
+      log: options.log,
     });
     late.migrator = migrator;
     const provisioner =
@@ -147,6 +149,7 @@ export async function assembleRouter<R>(
             migrator,
             registration: options.tenants.registration,
             router,
+            log: options.log,
             storage: tenantStorage(factory, strategy, reservedDatabasesOf(options)),
           })
         : undefined;
@@ -156,6 +159,7 @@ export async function assembleRouter<R>(
       pool,
       blueprints,
       testMode: options.testMode,
+      translateError: directory && translateTenantError(directory, pool),
     });
     for (const [group, blueprint] of blueprints) {
       makeRoutingDataSource(blueprint, runner.binderFor(group));
@@ -196,6 +200,21 @@ function tenantStorage(
       (strategy?.createStorage ? strategy : ownDatabase).createStorage!(tenant, context),
     drop: (tenant) =>
       (strategy?.dropStorage ? strategy : ownDatabase).dropStorage!(tenant, context),
+  };
+}
+
+// A driver error from a tenant the directory no longer lists (dropped, maybe by another
+// process) becomes UnknownTenantError, and its DataSource leaves the pool: later calls go
+// through the directory again. Not awaited: eviction waits for the calls in flight, this one
+// included.
+function translateTenantError<R>(
+  directory: TenantDirectory<R>,
+  pool: DataSourcePool,
+): (target: DatabaseTarget, error: unknown) => Promise<unknown> {
+  return async (target, error) => {
+    const translated = await directory.translate(target.name, error);
+    if (translated) void pool.evict(target).catch(() => undefined);
+    return translated;
   };
 }
 

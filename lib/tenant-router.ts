@@ -17,7 +17,8 @@ import {
   type GenerateMigrationOptions,
 } from "./migrations/generate-migration";
 import type { MigrateOptions, RevertOptions, StatusOptions } from "./migrations/migrator";
-import { failedDrift, verifyDatabase, type SchemaReport } from "./migrations/schema-verifier";
+import { verifySchemas, type SchemaReport } from "./migrations/schema-verifier";
+import type { DropTenantOptions } from "./tenants/tenant-provisioner";
 import { RoutedEntityManager } from "./routed/routed-entity-manager";
 import { RoutedRepository } from "./routed/routed-repository";
 import { routeActiveRecord } from "./routed/active-record";
@@ -31,7 +32,6 @@ import {
   type TenantsConfigOf,
 } from "./config/router-options";
 import type { DatabaseFilter } from "./routing/database-selection";
-import { runBounded } from "./concurrency/run-bounded";
 import { routingContext, runInTransaction } from "./context/tenant-context";
 import { TransactionScope } from "./context/transaction-scope";
 
@@ -79,11 +79,17 @@ export interface TenantAdmin {
    */
   create(tenant: string): Promise<DatabaseMigrationResult>;
   /**
-   * Drops a tenant's database and unregisters it. Needs `{ confirm: tenant }`.
+   * Drops a tenant: refuses new work on it at once, drains the work in flight (up to
+   * `drainTimeoutMs`, default 10 s), unregisters it, then drops its database or schema, only
+   * if the router created it. Needs `{ confirm: tenant }`.
    *
-   * @throws ConfirmationRequiredError without the confirmation; UnknownTenantError.
+   * @throws ConfirmationRequiredError without the confirmation; UnknownTenantError;
+   * ReservedStorageError or UnownedStorageError (nothing dropped).
    */
-  drop(tenant: string, options: { readonly confirm: string }): Promise<void>;
+  drop(
+    tenant: string,
+    options: { readonly confirm: string } & Omit<DropTenantOptions, "confirm">,
+  ): Promise<void>;
 }
 
 /** Options of `router.verifySchema()`. */
@@ -143,7 +149,10 @@ export class TenantRouter {
         this.#assertOpen("create a tenant");
         return provisioner().create(tenant);
       },
-      drop: async (tenant: string, options: { readonly confirm: string }) => {
+      drop: async (
+        tenant: string,
+        options: { readonly confirm: string } & Omit<DropTenantOptions, "confirm">,
+      ) => {
         this.#assertOpen("drop a tenant");
         return provisioner().drop(tenant, options);
       },
@@ -347,14 +356,7 @@ export class TenantRouter {
    */
   async verifySchema(options: VerifyOptions = {}): Promise<SchemaReport> {
     this.#assertOpen("verify the schema");
-    const { selection, pool } = this.#parts;
-    const targets = await selection.select(options);
-    const results = await runBounded(targets, options.concurrency ?? 4, (target) =>
-      pool
-        .use(target, (dataSource) => verifyDatabase(target, dataSource))
-        .catch((error: unknown) => failedDrift(target, error)),
-    );
-    return { results, clean: results.every((result) => result.clean) };
+    return verifySchemas(this.#parts, options, options.concurrency ?? 4);
   }
 
   /**

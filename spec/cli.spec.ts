@@ -174,6 +174,36 @@ for (const driver of DRIVERS) {
 
     const TENANT_MIGRATIONS = "CreateDataPoints1700000000001, AddDataPointLabel1700000000002";
 
+    it("migrate --group migrates only that group, with a line per group; status --group and revert --group follow it", async () => {
+      const p = await project(["acme"]);
+      const run = await p.run("migrate", "--group", "tenant");
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      expect(run.lines).toContain("ok      group tenant  2 applied, 0 pending on 1 database(s)");
+      expect(await db.tables(p.defaultDb)).toEqual([]);
+      expect(await db.tables(p.tenantDb("acme"))).toEqual(["data_point", "migrations_tenant"]);
+
+      const status = await p.run("status", "--group", "default", "--json");
+      expect(jsonOf(status)).toMatchObject({
+        pending: 1,
+        databases: [
+          {
+            database: { name: "default" },
+            groups: [{ group: "default", pending: ["CreateAccounts1700000000000"] }],
+          },
+          { database: { name: "acme" }, groups: [] },
+        ],
+      });
+      const reverted = await p.run("revert", "--tenant", "acme", "--group", "tenant");
+      expect(reverted.code).toBe(0);
+      expect(await appliedNames(p.tenantDb("acme"), "migrations_tenant")).toEqual([
+        "CreateDataPoints1700000000001",
+      ]);
+      const unknown = await p.run("migrate", "--group", "nope");
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('"nope" is not a migration group');
+    });
+
     it("migrate prints one line per finished database and a summary when stdout is not a terminal", async () => {
       const p = await project(["acme", "globex"]);
       const first = await p.run("migrate");
@@ -233,6 +263,7 @@ for (const driver of DRIVERS) {
         failed: 0,
         durationMs: expect.any(Number),
         tenantListError: null,
+        groups: expect.any(Array),
         results: [
           {
             database: { kind: "alias", name: "default" },
@@ -362,6 +393,7 @@ for (const driver of DRIVERS) {
                 applied: ["CreateAccounts1700000000000"],
                 pending: [],
                 unknown: [],
+                claimed: [],
               },
             ],
             error: null,
@@ -375,6 +407,7 @@ for (const driver of DRIVERS) {
                 applied: ["CreateDataPoints1700000000001", "AddDataPointLabel1700000000002"],
                 pending: [],
                 unknown: [],
+                claimed: [],
               },
             ],
             error: null,
@@ -388,6 +421,7 @@ for (const driver of DRIVERS) {
                 applied: [],
                 pending: ["CreateDataPoints1700000000001", "AddDataPointLabel1700000000002"],
                 unknown: [],
+                claimed: [],
               },
             ],
             error: null,

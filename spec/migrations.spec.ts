@@ -259,6 +259,7 @@ for (const driver of DRIVERS) {
           applied: ["CreateDataPoints1700000000001"],
           pending: ["AddDataPointIndex1700000000002"],
           unknown: [],
+          claimed: [],
         },
       ]);
       await router.revert({ tenant: "t01", steps: 1 });

@@ -258,11 +258,16 @@ describePg("tenant storage on PostgreSQL, database per tenant", () => {
     expect(await databases()).toEqual(before);
   });
 
-  it("refuses a database name longer than 63 bytes before anything runs", async () => {
+  it("refuses a database name longer than 63 bytes before anything runs, and never routes to it", async () => {
     const router = await open({});
     const before = await databases();
     const error = await failureOf(router.tenants.create(LONG_ID));
     expect(error).toMatchObject({ code: "NAME_TOO_LONG" });
+    // PostgreSQL would connect to the truncated name: another tenant's database, maybe.
+    const listed = await open({ list: [LONG_ID] });
+    const routed = await failureOf(withTenant(LONG_ID, () => listed.getRepository(Ledger).count()));
+    expect(routed).toMatchObject({ code: "NAME_TOO_LONG" });
+    expect(listed.poolStats().openTenants).toBe(0);
     expect(await databases()).toEqual(before);
   });
 

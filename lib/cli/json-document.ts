@@ -62,6 +62,12 @@ export function statusJson(status: DatabaseStatus): object {
       applied: [...group.applied],
       pending: [...group.pending],
       unknown: [...group.unknown],
+      claimed: group.claimed.map((claim) => ({
+        name: claim.name,
+        owner: claim.owner,
+        state: claim.state,
+        claimedAt: claim.claimedAt.toISOString(),
+      })),
     })),
     error: status.error ? errorJson(status.error) : null,
   };

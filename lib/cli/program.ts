@@ -66,10 +66,22 @@ export function buildProgram(io: CliIo, handle: InvocationHandler): Command {
       ]),
     )
     .option("--fail-fast", "start no new database after the first failure")
+    .option("--group <name>", "only this migration group (repeatable)", collect, [])
+    .addOption(
+      new Option(
+        "--retry",
+        "run an interrupted transaction = false migration again (check the database first)",
+      ).conflicts("markApplied"),
+    )
+    .option(
+      "--mark-applied",
+      "record an interrupted transaction = false migration as applied without running it",
+    )
     .action((flags: MigrateFlags, command: Command) => run(command, { command: "migrate", flags }));
 
   withFilter(program.command("status").description("applied and pending migrations per database"))
     .option("--check", "exit 1 when any migration is pending")
+    .option("--group <name>", "only this migration group (repeatable)", collect, [])
     .action((flags: StatusFlags, command: Command) => run(command, { command: "status", flags }));
 
   withFilter(
@@ -83,6 +95,7 @@ export function buildProgram(io: CliIo, handle: InvocationHandler): Command {
     .option("--tenant <id>", "the tenant to revert", collect, [])
     .option("--steps <n>", "how many migrations to revert (default 1)", positiveInteger("--steps"))
     .option("--to <name>", "revert every migration applied after this one")
+    .option("--group <name>", "only migrations of this group (repeatable)", collect, [])
     .action((flags: RevertFlags, command: Command) => run(command, { command: "revert", flags }));
 
   program

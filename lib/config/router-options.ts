@@ -12,6 +12,8 @@ import type { Router } from "../routing/router-chain";
 import { databasePerTenant } from "../tenants/strategies/database-per-tenant";
 import type { TenantStrategy } from "../tenants/strategies/tenant-strategy";
 import type { MigrationsOptions } from "../migrations/migration-set";
+import { RouterLog } from "../observability/router-log";
+import type { RouterLogger } from "../observability/router-logger";
 
 /** Settings every named database can have. */
 export interface DatabaseSettings {
@@ -111,6 +113,14 @@ export interface RouterOptionsOf<R> {
   readonly migrations?: MigrationsOptions;
   /** Each group's migrations table is `<prefix><group>`. Default `"migrations_"`. */
   readonly migrationsTablePrefix?: string;
+  /**
+   * Where the router logs, with structured fields (tenant, database, operation, duration).
+   * Default: the `debug` namespaces `typeorm-router:route`, `:pool`, `:migrate`, `:tenant`
+   * (`DEBUG=typeorm-router:*`), and warnings through `process.emitWarning`. `false`: nothing.
+   */
+  readonly logger?: RouterLogger | false;
+  /** Warnings are written once per code and tenant (or database) per this many ms. Default 60,000. */
+  readonly warningIntervalMs?: number;
 }
 
 /** A database after validation. */
@@ -148,6 +158,8 @@ export interface NormalizedOptions<R = never> {
   readonly cwd: string;
   readonly migrations: MigrationsOptions;
   readonly migrationsTablePrefix: string;
+  /** The router's logs, over `logger`. */
+  readonly log: RouterLog;
 }
 
 // The router owns these: it sets entities and migrations per placement, and never lets
@@ -222,6 +234,7 @@ export function normalizeOptions<R>(options: RouterOptionsOf<R>): NormalizedOpti
     cwd: options.cwd ?? process.cwd(),
     migrations: normalizeMigrations(options.migrations ?? {}),
     migrationsTablePrefix: normalizePrefix(options.migrationsTablePrefix ?? "migrations_"),
+    log: normalizeLogging(options.logger, options.warningIntervalMs),
   });
 }
 
@@ -531,6 +544,8 @@ const ROUTER_OPTION_KEYS = [
   "cwd",
   "migrations",
   "migrationsTablePrefix",
+  "logger",
+  "warningIntervalMs",
 ] as const satisfies readonly (keyof RouterOptionsOf<unknown>)[];
 const TENANTS_KEYS = [
   "list",
@@ -600,6 +615,35 @@ function checkStaticList(list: readonly unknown[]): void {
       "List each tenant once.",
     );
   }
+}
+
+const LOGGER_METHODS = ["debug", "info", "warn", "error"] as const;
+
+function normalizeLogging(
+  logger: RouterLogger | false | undefined,
+  warningIntervalMs: number | undefined,
+): RouterLog {
+  if (logger !== undefined && logger !== false) {
+    if (logger === null || typeof logger !== "object") {
+      throw ConfigurationError.invalid(
+        "logger",
+        `${JSON.stringify(logger)} is not a logger`,
+        "Pass an object with debug/info/warn/error methods (each optional), or false.",
+      );
+    }
+    for (const method of LOGGER_METHODS) {
+      const value = (logger as Record<string, unknown>)[method];
+      if (value !== undefined && typeof value !== "function") {
+        throw ConfigurationError.invalid(
+          `logger.${method}`,
+          `it is a ${typeof value}, not a function`,
+          `Pass ${method}: (message, record) => ... or leave it out to drop that level.`,
+        );
+      }
+    }
+  }
+  if (warningIntervalMs !== undefined) checkNonNegative(warningIntervalMs, "warningIntervalMs");
+  return RouterLog.create({ logger, warningIntervalMs });
 }
 
 function checkNonNegative(value: number, where: string): void {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { NoTenantContextError } from "../errors";
+import { tagActiveSpan } from "../observability/tracing";
 import { assertTenantId } from "./tenant-id";
 import type { TransactionScope } from "./transaction-scope";
 
@@ -39,6 +40,8 @@ const storage = new AsyncLocalStorage<RoutingContext>();
  */
 export function withTenant<T>(tenant: string, fn: () => T): T {
   assertTenantId(tenant, "withTenant()");
+  // The span of the request (or job) that enters the tenant carries it too.
+  tagActiveSpan(tenant);
   const outer = storage.getStore();
   return storage.run(
     {

@@ -54,6 +54,13 @@ export interface Dialect {
    * transaction, and a dry run cannot be a rolled-back transaction.
    */
   readonly transactionalDdl: boolean;
+  /**
+   * The server session `queryRunner` runs on, as a string that stays unique after it ends
+   * (`pid@start` on PostgreSQL), or `null`. Absent where the server cannot name its sessions.
+   */
+  currentSession?(queryRunner: QueryRunner): Promise<string | null>;
+  /** Whether the session `session` (from {@link currentSession}) is still connected. */
+  sessionAlive?(queryRunner: QueryRunner, session: string): Promise<boolean>;
   /** Creates the (empty) database `options` points at; fails if it exists. */
   createDatabase(options: DataSourceOptions): Promise<void>;
   /** Drops the database `options` points at, if it exists. */

@@ -6,9 +6,12 @@ import {
   MigrationInterruptedError,
   MigrationLockedError,
   toRoutingError,
+  type MigrationCommand,
   type RoutingError,
 } from "../errors";
 import { dialectFor } from "../dialects";
+import type { ChannelLog } from "../observability/router-log";
+import { span } from "../observability/tracing";
 import { instrumentQueryRunner } from "./instrumented-query-runner";
 import { acquireMigrationMutex } from "./migration-mutex";
 import type { Migration } from "./migration-set";
@@ -43,6 +46,10 @@ export interface DatabaseWork {
   readonly scope?: (queryRunner: QueryRunner) => Promise<void>;
   /** How `scope` reaches the tenant, for messages (the strategy's `scopeDescription`). */
   readonly scopeDescription?: string;
+  /** The command doing the work, so failures advise running that one again. Default migrate. */
+  readonly command?: MigrationCommand;
+  /** The `migrate` channel of the router's logs (lock waits). */
+  readonly log?: ChannelLog;
 }
 
 /** How `migrate` runs. */
@@ -393,7 +400,8 @@ async function withRunner<T>(
     `${String((work.dataSource.options as { url?: string }).url ?? work.dataSource.options.database)}|${work.target.key}`,
     work.lockTimeoutMs,
   );
-  if (!release) throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs);
+  if (!release)
+    throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs, work.command);
   const queryRunner = work.dataSource.createQueryRunner();
   try {
     await queryRunner.connect();
@@ -444,6 +452,7 @@ async function inLockedTransaction(
       migration: failing().name,
       database: work.target.description,
       rolledBack,
+      command: work.command,
     });
   }
   await unlock(queryRunner, work);
@@ -558,12 +567,25 @@ async function runOutsideTransaction(
 }
 
 async function lock(queryRunner: QueryRunner, work: DatabaseWork): Promise<void> {
-  const locked = await dialectFor(work.dataSource).lockMigrations(
-    queryRunner,
-    work.lockScope,
-    work.lockTimeoutMs,
+  const { target } = work;
+  const tenant = target.kind === "tenant" ? target.name : undefined;
+  const startedAt = Date.now();
+  const locked = await span(
+    "typeorm_router.migrate.lock",
+    { tenant, database: target.key, operation: "lock" },
+    () =>
+      dialectFor(work.dataSource).lockMigrations(queryRunner, work.lockScope, work.lockTimeoutMs),
   );
-  if (!locked) throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs);
+  if (work.log?.debugEnabled) {
+    work.log.debug(locked ? "migration lock taken" : "migration lock timed out", {
+      tenant,
+      database: target.key,
+      operation: "lock",
+      durationMs: Date.now() - startedAt,
+    });
+  }
+  if (!locked)
+    throw MigrationLockedError.timedOut(work.target.description, work.lockTimeoutMs, work.command);
 }
 
 async function isApplied(
@@ -582,6 +604,7 @@ function asRoutingError(error: unknown, work: DatabaseWork): RoutingError {
   return toRoutingError(error, {
     migration: "(reading migration state)",
     database: work.target.description,
+    command: work.command,
   });
 }
 

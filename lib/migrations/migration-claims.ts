@@ -1,5 +1,6 @@
 import os from "node:os";
 import { Table, type QueryRunner } from "typeorm";
+import { dialectFor } from "../dialects";
 import type { Migration } from "./migration-set";
 
 /** A `transaction = false` migration claimed by a migrator that runs it (or ran it and died). */
@@ -123,13 +124,9 @@ export async function claimAlive(
   queryRunner: QueryRunner,
   claim: MigrationClaim,
 ): Promise<boolean | undefined> {
-  if (claim.session !== null && queryRunner.connection.options.type === "postgres") {
-    const [pid, start] = claim.session.split("@");
-    const rows = (await queryRunner.query(
-      "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND extract(epoch FROM backend_start)::text = $2",
-      [Number(pid), start],
-    )) as unknown[];
-    return rows.length > 0;
+  const dialect = dialectFor(queryRunner.connection);
+  if (claim.session !== null && dialect.sessionAlive) {
+    return dialect.sessionAlive(queryRunner, claim.session);
   }
   const [host, pid] = [
     claim.owner.slice(0, claim.owner.lastIndexOf(":")),
@@ -148,9 +145,5 @@ export async function claimAlive(
 
 // The server session running the migration, where the server can name it.
 async function sessionOf(queryRunner: QueryRunner): Promise<string | null> {
-  if (queryRunner.connection.options.type !== "postgres") return null;
-  const [row] = (await queryRunner.query(
-    "SELECT pid || '@' || extract(epoch FROM backend_start)::text AS session FROM pg_stat_activity WHERE pid = pg_backend_pid()",
-  )) as { session: string }[];
-  return row?.session ?? null;
+  return (await dialectFor(queryRunner.connection).currentSession?.(queryRunner)) ?? null;
 }

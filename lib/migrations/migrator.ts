@@ -11,6 +11,7 @@ import {
   RoutingError,
   messageOf,
   toRoutingError,
+  type MigrationCommand,
 } from "../errors";
 import type { RouterChain } from "../routing/router-chain";
 import { runBounded } from "../concurrency/run-bounded";
@@ -34,6 +35,8 @@ import {
 } from "./migration-report";
 import type { Migration, MigrationSets } from "./migration-set";
 import { MigrationTable } from "./migration-table";
+import { RouterLog } from "../observability/router-log";
+import { span } from "../observability/tracing";
 
 /** Options of `router.migrate()`. */
 export interface MigrateOptions extends DatabaseFilter {
@@ -111,6 +114,8 @@ export interface MigratorProps {
   ) => ((queryRunner: QueryRunner) => Promise<void>) | undefined;
   /** How that scope reaches the tenant, for messages (the strategy's `scopeDescription`). */
   readonly scopeDescription?: string;
+  /** The router's logs. Default: the default logs (the `debug` namespaces). */
+  readonly log?: RouterLog;
 }
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
@@ -152,9 +157,10 @@ export class Migrator {
         options.onProgress?.({ done, total, failed, elapsedMs: Date.now() - startedAt, result });
       } catch (error) {
         // A broken progress callback must not abandon databases that are mid-migration.
-        process.emitWarning(
-          `typeorm-router: the migrate onProgress callback threw (${messageOf(error)}); migrating goes on.`,
-          { code: "TYPEORM_ROUTER_PROGRESS_FAILED" },
+        this.#log.warn(
+          "TYPEORM_ROUTER_PROGRESS_FAILED",
+          `the migrate onProgress callback threw (${messageOf(error)}); migrating goes on.`,
+          { operation: "migrate", error },
         );
       }
       return result;
@@ -206,11 +212,10 @@ export class Migrator {
     target: DatabaseTarget,
     dataSource: DataSource,
   ): Promise<DatabaseMigrationResult> {
-    return migrateDatabase(this.#work(target, dataSource, DEFAULT_LOCK_TIMEOUT_MS), {
-      dryRun: false,
-      fake: false,
-      transaction: "each",
-    });
+    const mode = { dryRun: false, fake: false, transaction: "each" } as const;
+    return this.#observed(target, mode, () =>
+      migrateDatabase(this.#work(target, dataSource, DEFAULT_LOCK_TIMEOUT_MS), mode),
+    );
   }
 
   /** Applied and pending migrations per selected database and group. */
@@ -279,9 +284,12 @@ export class Migrator {
     }
     return this.#props.pool
       .use(target, (dataSource) =>
-        revertDatabase(this.#work(target, dataSource, options.lockTimeoutMs, groups), options),
+        revertDatabase(
+          { ...this.#work(target, dataSource, options.lockTimeoutMs, groups), command: "revert" },
+          options,
+        ),
       )
-      .catch((error: unknown) => failedResult(target, error));
+      .catch((error: unknown) => failedResult(target, error, "revert"));
   }
 
   async #migrateTarget(
@@ -304,11 +312,47 @@ export class Migrator {
           : "no migration group applies to it (allowMigrate)",
       );
     }
-    return this.#props.pool
-      .use(target, (dataSource) =>
-        migrateDatabase(this.#work(target, dataSource, lockTimeoutMs, groups), mode),
-      )
-      .catch((error: unknown) => failedResult(target, error));
+    return this.#observed(target, mode, () =>
+      this.#props.pool
+        .use(target, (dataSource) =>
+          migrateDatabase(this.#work(target, dataSource, lockTimeoutMs, groups), mode),
+        )
+        .catch((error: unknown) => failedResult(target, error)),
+    );
+  }
+
+  // One database's migration: its span (typeorm_router.migrate) and its log record.
+  async #observed(
+    target: DatabaseTarget,
+    mode: { readonly dryRun: boolean },
+    migrate: () => Promise<DatabaseMigrationResult>,
+  ): Promise<DatabaseMigrationResult> {
+    const tenant = target.kind === "tenant" ? target.name : undefined;
+    const startedAt = Date.now();
+    const result = await span(
+      "typeorm_router.migrate",
+      { tenant, database: target.key, operation: mode.dryRun ? "dry-run" : "migrate" },
+      migrate,
+      (outcome) => outcome.error,
+    );
+    const fields = {
+      tenant,
+      database: target.key,
+      operation: "migrate",
+      durationMs: Date.now() - startedAt,
+      outcome: result.outcome,
+      applied: result.applied.length,
+    };
+    if (result.outcome === "failed") {
+      this.#log.error(`migrating ${target.description} failed`, { ...fields, error: result.error });
+    } else if (this.#log.debugEnabled) {
+      this.#log.debug(`migrated ${target.description}`, fields);
+    }
+    return result;
+  }
+
+  get #log() {
+    return (this.#props.log ?? RouterLog.default).migrate;
   }
 
   // Tenants whose every applied group is complete, read in one query where the strategy can
@@ -328,9 +372,10 @@ export class Migrator {
         tables,
       );
     } catch (error) {
-      process.emitWarning(
-        `typeorm-router: reading migration state in bulk failed (${messageOf(error)}); reading each tenant instead.`,
-        { code: "TYPEORM_ROUTER_BULK_STATE_FAILED" },
+      this.#log.warn(
+        "TYPEORM_ROUTER_BULK_STATE_FAILED",
+        `reading migration state in bulk failed (${messageOf(error)}); reading each tenant instead.`,
+        { operation: "migrate", error },
       );
       return new Set();
     }
@@ -360,6 +405,7 @@ export class Migrator {
       groups: this.#plansFor(target, groups),
       lockScope: target.key,
       lockTimeoutMs,
+      log: this.#log,
       scope: this.#props.scopeFor(target),
       scopeDescription: this.#props.scopeDescription,
       guard: (migration: Migration, method: string, table: string) => {
@@ -501,20 +547,29 @@ function skippedResult(target: DatabaseTarget, reason: string): DatabaseMigratio
   };
 }
 
-function failedResult(target: DatabaseTarget, error: unknown): DatabaseMigrationResult {
+function failedResult(
+  target: DatabaseTarget,
+  error: unknown,
+  command: MigrationCommand = "migrate",
+): DatabaseMigrationResult {
   return {
     database: labelOf(target),
     outcome: "failed",
     applied: [],
     pending: [],
     durationMs: 0,
-    error: asRoutingError(error, target),
+    error: asRoutingError(error, target, command),
   };
 }
 
-function asRoutingError(error: unknown, target: DatabaseTarget): RoutingError {
+function asRoutingError(
+  error: unknown,
+  target: DatabaseTarget,
+  command: MigrationCommand = "migrate",
+): RoutingError {
   return toRoutingError(error, {
     migration: "(opening the database)",
     database: target.description,
+    command,
   });
 }

@@ -1,6 +1,9 @@
 import type { DataSource, EntityMetadata } from "typeorm";
 import type { DatabaseTarget } from "../routing/database-target";
-import { toRoutingError, type RoutingError } from "../errors";
+import type { DatabaseFilter, DatabaseSelection } from "../routing/database-selection";
+import type { DataSourcePool } from "../pool/data-source-pool";
+import { runBounded } from "../concurrency/run-bounded";
+import { RoutingError, toRoutingError } from "../errors";
 import { labelOf, type DatabaseLabel } from "./migration-report";
 
 /** What one database is missing compared with the entities placed in it. */
@@ -20,8 +23,56 @@ export interface SchemaDrift {
 /** The result of `router.verifySchema()`: one entry per database. */
 export interface SchemaReport {
   readonly results: readonly SchemaDrift[];
-  /** True when every database is clean. */
+  /** True when every database is clean (and the tenants could be listed). */
   readonly clean: boolean;
+  /**
+   * Set when the tenants could not be listed (e.g. on a fresh install the table
+   * `tenantsFromEntity` reads is not migrated yet): the aliases were still verified, and
+   * their results say what is missing; no tenant was.
+   */
+  readonly tenantListError?: RoutingError;
+}
+
+/** What {@link verifySchemas} works with. */
+export interface VerifySchemasProps {
+  readonly selection: DatabaseSelection;
+  readonly pool: DataSourcePool;
+}
+
+/**
+ * Verifies every database `filter` selects: the aliases first, then the tenants. A tenant
+ * list that cannot be read (a fresh install) is reported in the result, with the aliases'
+ * drift, instead of failing the whole verification.
+ *
+ * @throws UnknownDatabaseError, InvalidTenantIdError or UnknownTenantError for a name the
+ * filter gives that does not exist.
+ */
+export async function verifySchemas(
+  props: VerifySchemasProps,
+  filter: DatabaseFilter,
+  concurrency: number,
+): Promise<SchemaReport> {
+  const { selection, pool } = props;
+  const aliases = selection.aliasesOf(filter);
+  let tenants: DatabaseTarget[] = [];
+  let tenantListError: RoutingError | undefined;
+  try {
+    tenants = await selection.tenantsOf(filter);
+  } catch (error) {
+    // A tenant named in the filter that does not exist stays a caller's error.
+    if (!(error instanceof RoutingError) || filter.tenants !== undefined) throw error;
+    tenantListError = error;
+  }
+  const results = await runBounded([...aliases, ...tenants], concurrency, (target) =>
+    pool
+      .use(target, (dataSource) => verifyDatabase(target, dataSource))
+      .catch((error: unknown) => failedDrift(target, error)),
+  );
+  return {
+    results,
+    clean: tenantListError === undefined && results.every((result) => result.clean),
+    ...(tenantListError ? { tenantListError } : {}),
+  };
 }
 
 /**

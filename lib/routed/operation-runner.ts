@@ -24,6 +24,12 @@ export interface OperationRunnerProps {
   /** Never-connected DataSources with built metadata, per placement group. */
   readonly blueprints: ReadonlyMap<string, DataSource>;
   readonly testMode: boolean;
+  /**
+   * Turns a driver error from work on a tenant into the routing error it means (e.g.
+   * `UnknownTenantError` for a tenant dropped by another process); resolves `undefined` to
+   * keep the error as it is.
+   */
+  readonly translateError?: (target: DatabaseTarget, error: unknown) => Promise<unknown>;
 }
 
 /**
@@ -72,6 +78,18 @@ export class OperationRunner {
 
   /** Runs `fn` on `target`: inside the current transaction if any, else on the pool. */
   runOn<T>(
+    target: DatabaseTarget,
+    method: string,
+    fn: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    const translate = this.#props.translateError;
+    if (!translate || target.kind !== "tenant") return this.#runOn(target, method, fn);
+    return this.#runOn(target, method, fn).catch(async (error: unknown) => {
+      throw (await translate(target, error)) ?? error;
+    });
+  }
+
+  #runOn<T>(
     target: DatabaseTarget,
     method: string,
     fn: (manager: EntityManager) => Promise<T>,

@@ -1,5 +1,8 @@
 import type { DataSourceOptions } from "typeorm";
-import { tenantStorageDialectFor } from "../dialects/tenant-storage-dialect";
+import {
+  tenantStorageDialectFor,
+  type TenantStorageDialect,
+} from "../dialects/tenant-storage-dialect";
 import {
   NameTooLongError,
   ReservedStorageError,
@@ -53,6 +56,26 @@ export function checkSchemaName(tenant: string, schema: string): void {
     `${bytes} bytes`,
     `${POSTGRES_IDENTIFIER_BYTES} bytes (NAMEDATALEN - 1)`,
   );
+}
+
+/**
+ * Checks that the name of the database `options` point at fits the server's limit, so that
+ * the server never silently truncates it (and two tenants never share a database). A driver
+ * whose tenant databases the router cannot own is not checked.
+ *
+ * @throws NameTooLongError before anything is opened.
+ */
+export function checkTenantDatabaseName(tenant: string, options: DataSourceOptions): void {
+  let dialect: TenantStorageDialect;
+  try {
+    dialect = tenantStorageDialectFor(options);
+  } catch {
+    return;
+  }
+  const name = dialect.nameOf(options);
+  const tooLong = dialect.nameTooLong(name);
+  if (tooLong)
+    throw NameTooLongError.refused(tenant, "database", name, tooLong.length, tooLong.limit);
 }
 
 /**

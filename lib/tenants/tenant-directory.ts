@@ -1,3 +1,4 @@
+import { RouterLog } from "../observability/router-log";
 import {
   ConfigurationError,
   RoutingError,
@@ -9,6 +10,9 @@ import { TENANT_ID_PATTERN } from "../context/tenant-id";
 import type { TenantListOf } from "../config/router-options";
 import { isMissingStorageError } from "./missing-storage";
 
+// How stale a read may be when an error says a listed tenant's storage is gone.
+const TRANSLATE_REFRESH_MS = 50;
+
 /** Props of {@link TenantDirectory}; `R` is the router handed to the list function. */
 export interface TenantDirectoryProps<R> {
   readonly list: TenantListOf<R>;
@@ -18,6 +22,8 @@ export interface TenantDirectoryProps<R> {
    * read counts too, so a failing list is not called once per request.
    */
   readonly refreshIntervalMs: number;
+  /** The router's logs. Default: the default logs (the `debug` namespaces). */
+  readonly log?: RouterLog;
 }
 
 /**
@@ -127,14 +133,18 @@ export class TenantDirectory<R = never> {
       return UnknownTenantError.dropped(tenant, cause);
     }
     // A missing table in a tenant that still exists is a migration problem: only a listing
-    // that no longer names the tenant makes it a dropped one.
-    this.#known?.delete(tenant);
+    // that no longer names the tenant makes it a dropped one. Such an error is a strong hint,
+    // so the list is re-read now (single-flight, at most every TRANSLATE_REFRESH_MS), not
+    // after refreshIntervalMs: another process's drop is recognised at the first failure.
     try {
-      await this.assertKnown(tenant);
-    } catch (refused) {
-      if (refused instanceof UnknownTenantError) return UnknownTenantError.dropped(tenant, cause);
+      if (Date.now() - this.#readAt >= TRANSLATE_REFRESH_MS) await this.#refresh();
+      else if (this.#refreshing) await this.#refreshing;
+    } catch {
+      return undefined; // the list cannot tell: the original error stands
     }
-    return undefined;
+    // Unread, or the last read failed: the list cannot tell either.
+    if (!this.#known || this.#failure) return undefined;
+    return this.#known.has(tenant) ? undefined : UnknownTenantError.dropped(tenant, cause);
   }
 
   #refresh(): Promise<Set<string>> {
@@ -190,11 +200,12 @@ export class TenantDirectory<R = never> {
       .slice(0, 5)
       .map((id) => (typeof id === "string" ? JSON.stringify(id) : messageOf(id)))
       .join(", ");
-    process.emitWarning(
-      `typeorm-router: ${this.#source} gave ${skipped.length} malformed tenant id(s) ` +
+    (this.#props.log ?? RouterLog.default).tenant.warn(
+      "TYPEORM_ROUTER_INVALID_TENANT_IDS",
+      `${this.#source} gave ${skipped.length} malformed tenant id(s) ` +
         `(${shown}${skipped.length > 5 ? ", …" : ""}); they were skipped, the other tenants ` +
         `stay reachable. Ids must match ${TENANT_ID_PATTERN}: fix or remove them at the source.`,
-      { code: "TYPEORM_ROUTER_INVALID_TENANT_IDS" },
+      { operation: "list", skipped: skipped.length },
     );
   }
 }

@@ -13,6 +13,8 @@ import type { DatabaseMigrationResult } from "../migrations/migration-report";
 import { assertTenantId } from "../context/tenant-id";
 import type { TenantDirectory } from "./tenant-directory";
 import type { TenantRegistrationOf } from "../config/router-options";
+import { RouterLog, type ChannelLog } from "../observability/router-log";
+import { span } from "../observability/tracing";
 
 /** Creates and drops the storage of one tenant (its database, or its schema). */
 export interface TenantStorage {
@@ -29,6 +31,8 @@ export interface TenantProvisionerProps<R> {
   readonly migrator: Migrator;
   readonly registration: TenantRegistrationOf<R>;
   readonly router: () => R;
+  /** The router's logs. Default: the default logs (the `debug` namespaces). */
+  readonly log?: RouterLog;
 }
 
 /**
@@ -50,6 +54,20 @@ export class TenantProvisioner<R = never> {
    */
   async create(tenant: string): Promise<DatabaseMigrationResult> {
     assertTenantId(tenant, "router.tenants.create()");
+    const startedAt = Date.now();
+    const result = await span("typeorm_router.tenant.create", { tenant, operation: "create" }, () =>
+      this.#create(tenant),
+    );
+    this.#log.info(`created tenant "${tenant}"`, {
+      tenant,
+      operation: "create",
+      durationMs: Date.now() - startedAt,
+      applied: result.applied.length,
+    });
+    return result;
+  }
+
+  async #create(tenant: string): Promise<DatabaseMigrationResult> {
     const { directory, factory, migrator, registration, router, storage } = this.#props;
     if ((await directory.list()).includes(tenant)) throw TenantExistsError.listed(tenant);
     const target = tenantTarget(tenant);
@@ -70,12 +88,12 @@ export class TenantProvisioner<R = never> {
       return result;
     } catch (error) {
       const undo: Promise<unknown>[] = [];
-      if (dataSource?.isInitialized) await dataSource.destroy().catch(warn(tenant));
+      if (dataSource?.isInitialized) await dataSource.destroy().catch(this.#warnUndo(tenant));
       if (registered) undo.push(registration.unregister?.(tenant, router()) ?? Promise.resolve());
       // Only what this call created is undone: a TenantExistsError from storage.create means
       // another create won, and its storage and registration are not ours to touch.
       if (created) undo.push(storage.drop(tenant));
-      await Promise.all(undo.map((step) => step.catch(warn(tenant))));
+      await Promise.all(undo.map((step) => step.catch(this.#warnUndo(tenant))));
       throw error;
     }
   }
@@ -84,9 +102,10 @@ export class TenantProvisioner<R = never> {
    * Drops a tenant, in this order:
    * 1. marks it as leaving: new work on it fails with `UnknownTenantError`;
    * 2. drains: evicts its DataSource, waiting up to `drainTimeoutMs` for the calls in flight;
-   * 3. drops its storage (only if the router created it; PostgreSQL databases `WITH (FORCE)`,
-   *    which ends sessions still connected after the drain);
-   * 4. unregisters it (`tenants.unregister`).
+   * 3. unregisters it (`tenants.unregister`), so other processes stop routing to it;
+   * 4. drops its storage (only if the router created it; PostgreSQL databases `WITH (FORCE)`,
+   *    which ends sessions still connected after the drain). If that fails, the tenant is
+   *    registered again and stays as it was.
    *
    * @throws ConfirmationRequiredError unless `options.confirm` repeats the tenant id.
    * @throws UnknownTenantError when the tenant is not listed.
@@ -107,14 +126,50 @@ export class TenantProvisioner<R = never> {
     await directory.assertKnown(tenant);
     const finish = directory.markLeaving(tenant);
     let dropped = false;
+    const startedAt = Date.now();
     try {
-      await drain(pool.evict(tenantTarget(tenant)), drainTimeoutMs, tenant);
-      await storage.drop(tenant);
-      dropped = true;
-      await registration.unregister?.(tenant, router());
+      await span("typeorm_router.tenant.drop", { tenant, operation: "drop" }, async () => {
+        await drain(pool.evict(tenantTarget(tenant)), drainTimeoutMs, tenant, this.#log);
+        // Unregistered before the storage goes, so other processes stop routing to it (their
+        // next read of the list) before their connections fail; put back if the drop fails.
+        await registration.unregister?.(tenant, router());
+        try {
+          await storage.drop(tenant);
+        } catch (error) {
+          await registration
+            .register?.(tenant, router())
+            ?.catch((undo: unknown) =>
+              this.#log.warn(
+                "TYPEORM_ROUTER_UNDO_FAILED",
+                `registering tenant "${tenant}" again after its drop failed did not work: ${messageOf(undo)}`,
+                { tenant, operation: "drop", error: undo },
+              ),
+            );
+          throw error;
+        }
+        dropped = true;
+      });
     } finally {
       finish(dropped);
     }
+    this.#log.info(`dropped tenant "${tenant}"`, {
+      tenant,
+      operation: "drop",
+      durationMs: Date.now() - startedAt,
+    });
+  }
+
+  get #log(): ChannelLog {
+    return (this.#props.log ?? RouterLog.default).tenant;
+  }
+
+  #warnUndo(tenant: string): (error: unknown) => void {
+    return (error) =>
+      this.#log.warn(
+        "TYPEORM_ROUTER_UNDO_FAILED",
+        `undoing the failed creation of tenant "${tenant}" failed: ${messageOf(error)}`,
+        { tenant, operation: "create", error },
+      );
   }
 }
 
@@ -133,15 +188,21 @@ const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 // Waits for `evicted` (the pool closes the DataSource once its calls finished), at most
 // `timeoutMs`; past it the drop goes on, and the close still completes in the background.
-async function drain(evicted: Promise<void>, timeoutMs: number, tenant: string): Promise<void> {
+async function drain(
+  evicted: Promise<void>,
+  timeoutMs: number,
+  tenant: string,
+  log: ChannelLog,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, timeoutMs);
   });
   const closed = evicted.catch((error: unknown) =>
-    process.emitWarning(
-      `typeorm-router: closing tenant "${tenant}" before dropping it failed: ${messageOf(error)}`,
-      { code: "TYPEORM_ROUTER_DRAIN_FAILED" },
+    log.warn(
+      "TYPEORM_ROUTER_DRAIN_FAILED",
+      `closing tenant "${tenant}" before dropping it failed: ${messageOf(error)}`,
+      { tenant, operation: "drop", error },
     ),
   );
   try {
@@ -149,12 +210,4 @@ async function drain(evicted: Promise<void>, timeoutMs: number, tenant: string):
   } finally {
     clearTimeout(timer);
   }
-}
-
-function warn(tenant: string): (error: unknown) => void {
-  return (error) =>
-    process.emitWarning(
-      `typeorm-router: undoing the failed creation of tenant "${tenant}" failed: ${messageOf(error)}`,
-      { code: "TYPEORM_ROUTER_UNDO_FAILED" },
-    );
 }

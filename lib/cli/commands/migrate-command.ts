@@ -14,6 +14,12 @@ export interface MigrateFlags extends FilterFlags {
   readonly concurrency?: number;
   readonly transaction?: "each" | "all";
   readonly failFast?: boolean;
+  /** Only these migration groups. */
+  readonly group?: readonly string[];
+  /** Run an interrupted transaction = false migration again. */
+  readonly retry?: boolean;
+  /** Record an interrupted transaction = false migration as applied without running it. */
+  readonly markApplied?: boolean;
 }
 
 /**
@@ -50,6 +56,9 @@ export async function migrateCommand(
       failFast: flags.failFast === true,
       ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
       ...(flags.transaction !== undefined ? { transaction: flags.transaction } : {}),
+      ...(flags.group && flags.group.length > 0 ? { groups: [...flags.group] } : {}),
+      ...(flags.retry ? { resolveInterrupted: "retry" as const } : {}),
+      ...(flags.markApplied ? { resolveInterrupted: "mark-applied" as const } : {}),
       onProgress: json ? undefined : printResult,
     });
   } finally {
@@ -64,10 +73,25 @@ export async function migrateCommand(
       failed: report.failed,
       durationMs: report.durationMs,
       results: report.results.map(resultJson),
+      groups: report.groups,
       tenantListError: listError ? errorJson(listError) : null,
     });
   } else {
     if (listError) writeLine(io.stdout, taggedLine("FAILED", "tenants", listError.message));
+    // Per group, when the run named groups (--group).
+    if ((flags.group ?? []).length > 0) {
+      for (const group of report.groups) {
+        writeLine(
+          io.stdout,
+          taggedLine(
+            group.failed > 0 ? "FAILED" : group.pending > 0 ? "pending" : "ok",
+            `group ${group.group}`,
+            `${group.applied} applied, ${group.pending} pending on ${group.databases} database(s)` +
+              (group.failed > 0 ? `, ${group.failed} failed` : ""),
+          ),
+        );
+      }
+    }
     writeLine(
       io.stdout,
       taggedLine(

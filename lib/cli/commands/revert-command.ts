@@ -10,6 +10,8 @@ import { resultLine } from "../text-format";
 export interface RevertFlags extends FilterFlags {
   readonly steps?: number;
   readonly to?: string;
+  /** Only migrations of these groups. */
+  readonly group?: readonly string[];
 }
 
 /**
@@ -41,6 +43,7 @@ export async function revertCommand(
     ...(flags.tenant.length > 0 ? { tenant: flags.tenant[0] } : {}),
     ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
     ...(flags.to !== undefined ? { to: flags.to } : {}),
+    ...(flags.group && flags.group.length > 0 ? { groups: [...flags.group] } : {}),
   });
   const ok = result.outcome !== "failed";
   if (json) writeJson(io.stdout, context.command, { ok, result: resultJson(result) });

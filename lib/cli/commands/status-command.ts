@@ -11,6 +11,8 @@ export interface StatusFlags extends FilterFlags {
   readonly concurrency?: number;
   /** Exit 1 when any migration is pending (for CI). */
   readonly check?: boolean;
+  /** Only these migration groups. */
+  readonly group?: readonly string[];
 }
 
 /**
@@ -25,6 +27,7 @@ export async function statusCommand(
   const statuses = await router.migrationStatus({
     ...filterOf(flags),
     ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+    ...(flags.group && flags.group.length > 0 ? { groups: [...flags.group] } : {}),
   });
   const pendingOf = (status: (typeof statuses)[number]) =>
     status.groups.reduce((sum, group) => sum + group.pending.length, 0);
@@ -52,6 +55,11 @@ export async function statusCommand(
           `applied ${group.applied.length}`,
           `pending ${countedNames(group.pending)}`,
           ...(group.unknown.length > 0 ? [`unknown ${countedNames(group.unknown)}`] : []),
+          ...group.claimed.map(
+            (claim) =>
+              `claimed ${claim.name} by ${claim.owner} at ${claim.claimedAt.toISOString()} ` +
+              `(never completed: migrate reports it; resolve with --retry or --mark-applied)`,
+          ),
         ];
         const tag = group.pending.length > 0 ? "pending" : "ok";
         writeLine(io.stdout, taggedLine(tag, database, parts.join(" ")));

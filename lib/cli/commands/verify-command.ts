@@ -4,7 +4,7 @@ import { writeLine } from "../cli-io";
 import type { CommandContext } from "../command-context";
 import { ExitCode } from "../exit-code";
 import { filterOf, type FilterFlags } from "../filter-flags";
-import { driftJson, writeJson } from "../json-document";
+import { driftJson, errorJson, writeJson } from "../json-document";
 import { taggedLine } from "../text-format";
 
 /** The flags of `typeorm-router verify`. */
@@ -14,7 +14,8 @@ export interface VerifyFlags extends FilterFlags {
 
 /**
  * `typeorm-router verify`: compares each database with the entities placed in it. Exits 1
- * when any database has drift or could not be inspected.
+ * when any database has drift or could not be inspected, or the tenants could not be listed
+ * (a fresh install: what is missing is reported, not a usage error).
  */
 export async function verifyCommand(
   context: CommandContext,
@@ -32,10 +33,15 @@ export async function verifyCommand(
       ok: report.clean,
       clean: report.clean,
       results: report.results.map(driftJson),
+      tenantListError: report.tenantListError ? errorJson(report.tenantListError) : null,
     });
   } else {
     for (const drift of report.results) {
       for (const line of driftLines(drift)) writeLine(io.stdout, line);
+    }
+    // A fresh install: the tenant list lives in a table that is not migrated yet.
+    if (report.tenantListError) {
+      writeLine(io.stdout, taggedLine("FAILED", "tenants", report.tenantListError.message));
     }
     const total = report.results.length;
     const summary =

@@ -32,6 +32,22 @@ export const postgresDialect: Dialect = {
   // The lock is transaction-scoped: the commit or rollback released it.
   async unlockMigrations(): Promise<void> {},
   transactionalDdl: true,
+  // The backend's pid and start time: a killed client whose statement still runs on the
+  // server still counts as connected.
+  async currentSession(queryRunner: QueryRunner): Promise<string | null> {
+    const [row] = (await queryRunner.query(
+      "SELECT pid || '@' || extract(epoch FROM backend_start)::text AS session FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+    )) as { session: string }[];
+    return row?.session ?? null;
+  },
+  async sessionAlive(queryRunner: QueryRunner, session: string): Promise<boolean> {
+    const [pid, start] = session.split("@");
+    const rows = (await queryRunner.query(
+      "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND extract(epoch FROM backend_start)::text = $2",
+      [Number(pid), start],
+    )) as unknown[];
+    return rows.length > 0;
+  },
   async createDatabase(options: DataSourceOptions): Promise<void> {
     const { name, maintenance } = split(options as PostgresDataSourceOptions);
     await onServer(maintenance, `CREATE DATABASE ${quote(name)}`);

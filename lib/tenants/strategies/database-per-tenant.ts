@@ -1,6 +1,11 @@
 import type { DataSourceOptions } from "typeorm";
 import { ConfigurationError } from "../../errors";
-import { NO_RESERVED_DATABASES, createTenantDatabase, dropTenantDatabase } from "../owned-storage";
+import {
+  NO_RESERVED_DATABASES,
+  checkTenantDatabaseName,
+  createTenantDatabase,
+  dropTenantDatabase,
+} from "../owned-storage";
 import type { TenantStrategy } from "./tenant-strategy";
 
 /**
@@ -47,6 +52,8 @@ export function databasePerTenant(options: (tenant: string) => DataSourceOptions
           `Return TypeORM DataSourceOptions with a "type", e.g. { type: "better-sqlite3", database: \`tenants/\${tenant}.db\` }.`,
         );
       }
+      // Routing too: a truncated name would reach another tenant's database.
+      checkTenantDatabaseName(tenant, result);
       return result;
     },
   });

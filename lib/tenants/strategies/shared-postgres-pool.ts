@@ -1,4 +1,5 @@
 import type { Pool, PoolConfig } from "pg";
+import { RouterLog } from "../../observability/router-log";
 
 // What TypeORM's PostgresDriver uses of `pg`: `new Pool(options)`, `pool.connect(cb)`,
 // `pool.on("error")` and `pool.end(cb)` (see PostgresDriver.createPool/closePool).
@@ -24,12 +25,12 @@ export class SharedPostgresPool {
     // An idle client's error would otherwise crash the process: report it instead. TypeORM
     // attaches a handler per DataSource; those are not forwarded, or thousands of tenant
     // DataSources would pile listeners onto one pool.
+    // Rate-limited: a server outage fails every idle connection at once.
     pool.on("error", (error) =>
-      process.emitWarning(
-        `typeorm-router: a pooled PostgreSQL connection failed: ${error.message}`,
-        {
-          code: "TYPEORM_ROUTER_POOL_ERROR",
-        },
+      RouterLog.default.pool.warn(
+        "TYPEORM_ROUTER_POOL_ERROR",
+        `a pooled PostgreSQL connection failed: ${error.message}`,
+        { operation: "idle", error },
       ),
     );
     this.pool = pool;
