@@ -14,6 +14,7 @@ import { Migrator } from "./migrations/migrator";
 import { OperationRunner } from "./routed/operation-runner";
 import { makeRoutingDataSource } from "./routed/routing-data-source";
 import { keyCacheBy } from "./pool/tenant-keyed-cache";
+import { span } from "./observability/tracing";
 import { routingContext } from "./context/tenant-context";
 import { RouterChain } from "./routing/router-chain";
 import type { NormalizedOptions } from "./config/router-options";
@@ -106,9 +107,22 @@ export async function assembleRouter<R>(
       : undefined;
     const pool = new DataSourcePool({
       ...options.pool,
-      open: async (target) => {
-        if (target.kind === "tenant") await directory!.assertKnown(target.name);
-        return factory.open(target);
+      log: options.log.pool,
+      open: (target) => {
+        const tenant = target.kind === "tenant" ? target.name : undefined;
+        const startedAt = Date.now();
+        return span("typeorm_router.tenant.open", { tenant, database: target.key }, async () => {
+          if (tenant !== undefined) await directory!.assertKnown(tenant);
+          const dataSource = await factory.open(target);
+          if (options.log.pool.debugEnabled) {
+            options.log.pool.debug(`opened ${target.description}`, {
+              tenant,
+              database: target.key,
+              durationMs: Date.now() - startedAt,
+            });
+          }
+          return dataSource;
+        });
       },
     });
     const chain = new RouterChain([...options.routers, new DecoratorRouter(registry)]);
@@ -160,6 +174,7 @@ export async function assembleRouter<R>(
       blueprints,
       testMode: options.testMode,
       translateError: directory && translateTenantError(directory, pool),
+      log: options.log.route,
     });
     for (const [group, blueprint] of blueprints) {
       makeRoutingDataSource(blueprint, runner.binderFor(group));

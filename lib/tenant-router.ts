@@ -32,7 +32,7 @@ import {
   type TenantsConfigOf,
 } from "./config/router-options";
 import type { DatabaseFilter } from "./routing/database-selection";
-import { routingContext, runInTransaction } from "./context/tenant-context";
+import { currentTenant, routingContext, runInTransaction } from "./context/tenant-context";
 import { TransactionScope } from "./context/transaction-scope";
 
 /** The options of `TenantRouter.create`. */
@@ -251,9 +251,10 @@ export class TenantRouter {
         result = await fn((this.manager as RoutedEntityManager).forTransaction());
       } catch (error) {
         await scope.finish(true).catch((rollbackError: unknown) => {
-          process.emitWarning(
-            `typeorm-router: rolling back a transaction failed: ${messageOf(rollbackError)}`,
-            { code: "TYPEORM_ROUTER_ROLLBACK_FAILED" },
+          this.#parts.options.log.route.warn(
+            "TYPEORM_ROUTER_ROLLBACK_FAILED",
+            `rolling back a transaction failed: ${messageOf(rollbackError)}`,
+            { tenant: currentTenant() },
           );
         });
         throw error;

@@ -1,6 +1,8 @@
 import type { DataSource } from "typeorm";
 import type { DatabaseTarget } from "../routing/database-target";
 import { PoolExhaustedError, RouterClosedError, messageOf } from "../errors";
+import type { ChannelLog } from "../observability/router-log";
+import { span } from "../observability/tracing";
 
 /** A DataSource held open for the duration of some work; call `release()` when done. */
 export interface Lease {
@@ -22,6 +24,8 @@ export interface PoolOptions {
 export interface PoolProps extends Required<PoolOptions> {
   /** Creates and initializes the DataSource of `target`; must throw a routing error on failure. */
   readonly open: (target: DatabaseTarget) => Promise<DataSource>;
+  /** The router's `pool` log channel. */
+  readonly log: ChannelLog;
 }
 
 interface Entry {
@@ -162,7 +166,7 @@ export class DataSourcePool {
         return existing;
       }
       if (target.kind === "tenant" && this.#openTenants >= this.#props.maxOpenTenants) {
-        if (!(await this.#evictLeastRecentlyUsed())) await this.#waitForSlot(target, startedAt);
+        if (!(await this.#evictLeastRecentlyUsed())) await this.#waitLogged(target, startedAt);
         continue;
       }
       return this.#openEntry(target);
@@ -260,9 +264,13 @@ export class DataSourcePool {
       await dataSource.destroy();
     } catch (error) {
       // Closing is best effort for evictions: report it, never hide it.
-      process.emitWarning(
-        `typeorm-router: closing ${entry.target.description} failed: ${messageOf(error)}`,
-        { code: "TYPEORM_ROUTER_CLOSE_FAILED" },
+      this.#props.log.warn(
+        "TYPEORM_ROUTER_CLOSE_FAILED",
+        `closing ${entry.target.description} failed: ${messageOf(error)}`,
+        {
+          database: entry.target.key,
+          ...(entry.target.kind === "tenant" && { tenant: entry.target.name }),
+        },
       );
       if (this.#closed) throw error;
     }
@@ -274,6 +282,23 @@ export class DataSourcePool {
     this.#idle.delete(entry.target.key);
     if (entry.target.kind === "tenant") this.#openTenants--;
     this.#wakeAll();
+  }
+
+  // Every open tenant is busy: wait for a slot, in a span and a debug record of the wait.
+  #waitLogged(target: DatabaseTarget, startedAt: number): Promise<void> {
+    const waitedFrom = Date.now();
+    return span(
+      "typeorm_router.pool.wait",
+      { tenant: target.kind === "tenant" ? target.name : undefined, database: target.key },
+      () => this.#waitForSlot(target, startedAt),
+    ).finally(() => {
+      if (this.#props.log.debugEnabled) {
+        this.#props.log.debug(`waited for a slot for ${target.description}`, {
+          database: target.key,
+          durationMs: Date.now() - waitedFrom,
+        });
+      }
+    });
   }
 
   #waitForSlot(target: DatabaseTarget, startedAt: number): Promise<void> {

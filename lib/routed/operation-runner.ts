@@ -7,9 +7,10 @@ import {
   type StatementHint,
 } from "./routing-data-source";
 import { createUnionDataSource } from "./union-data-source";
-import type { DataSourcePool } from "../pool/data-source-pool";
+import type { DataSourcePool, Lease } from "../pool/data-source-pool";
 import type { DatabaseTarget } from "../routing/database-target";
 import type { DatabaseResolver } from "../routing/database-resolver";
+import type { ChannelLog } from "../observability/router-log";
 import { TENANT_GROUP, type EntityRegistry, type Placement } from "../registry/entity-registry";
 import { NoTenantContextError, ReadOnlyDatabaseError, UnroutableOperationError } from "../errors";
 import type { EntityClass, Operation } from "../routing/router-chain";
@@ -30,6 +31,8 @@ export interface OperationRunnerProps {
    * keep the error as it is.
    */
   readonly translateError?: (target: DatabaseTarget, error: unknown) => Promise<unknown>;
+  /** The router's `route` log channel. */
+  readonly log: ChannelLog;
 }
 
 /**
@@ -125,6 +128,13 @@ export class OperationRunner {
     );
     if (operation === "write" && !this.#props.testMode && (placement.readOnly || target.readOnly))
       this.assertWritable(target, `${method}() of "${placement.name}"`, placement);
+    if (this.#props.log.debugEnabled) {
+      this.#props.log.debug(`${method} of "${placement.name}" → ${target.description}`, {
+        tenant: context?.tenant,
+        database: target.key,
+        operation,
+      });
+    }
     return target.replicas?.length ? this.replicaOrPrimary(target, operation) : target;
   }
 
@@ -293,7 +303,7 @@ export class OperationRunner {
         transaction.pinnedManager(target, method) ?? (await transaction.managerFor(target, method));
       return { queryRunner: manager.queryRunner!, release: () => Promise.resolve() };
     }
-    const lease = await this.#props.pool.acquire(target);
+    const lease = await this.#acquire(target);
     if (built && !this.#sameTables(built, lease.dataSource)) {
       lease.release();
       throw UnroutableOperationError.unsupported(
@@ -306,6 +316,17 @@ export class OperationRunner {
       queryRunner,
       release: () => queryRunner.release().finally(() => lease.release()),
     };
+  }
+
+  // A tenant that another process dropped fails to open: say so as the routing error it is.
+  async #acquire(target: DatabaseTarget): Promise<Lease> {
+    try {
+      return await this.#props.pool.acquire(target);
+    } catch (error) {
+      const translate = this.#props.translateError;
+      if (!translate || target.kind !== "tenant") throw error;
+      throw (await translate(target, error)) ?? error;
+    }
   }
 
   // Whether SQL written from `built`'s metadata names the same tables on `dataSource`
