@@ -1,4 +1,5 @@
-import { placementDecorator } from "./placement";
+import type { EntitySchema } from "typeorm";
+import { placementDecorator, type PlacementDecorator } from "./placement";
 
 /**
  * Places an entity in every tenant database (or schema), never in `default`.
@@ -11,8 +12,22 @@ import { placementDecorator } from "./placement";
  * @Entity()
  * export class DataPoint { ... }
  * ```
+ *
+ * An `EntitySchema` is placed by passing it (`External(NoteSchema)`, which returns the
+ * schema) or, like the other placement decorators, with `External()(NoteSchema)`.
+ *
+ * @example
+ * ```ts
+ * export const Note = External(new EntitySchema<Note>({ name: "Note", columns: { ... } }));
+ * ```
  * @throws RegistryFrozenError when applied after a TenantRouter was created.
  */
-export function External(): ClassDecorator {
-  return placementDecorator({ kind: "external" });
+export function External(): PlacementDecorator;
+/** Places an `EntitySchema` in every tenant database and returns it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function External<Schema extends EntitySchema<any>>(schema: Schema): Schema;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function External(schema?: EntitySchema<any>): PlacementDecorator | EntitySchema<any> {
+  const decorator = placementDecorator({ kind: "external" });
+  return schema === undefined ? decorator : decorator(schema);
 }

@@ -1,3 +1,4 @@
+import { InstanceChecker, type EntitySchema } from "typeorm";
 import { ConfigurationError, RegistryFrozenError } from "../lib/errors";
 
 /** One routing mark recorded by a decorator on a class. */
@@ -19,9 +20,27 @@ export const DECORATOR_NAMES: Readonly<Record<PlacementMark["kind"], string>> = 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type ClassTarget = Function;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySchema = EntitySchema<any>;
+
+/** What a routing mark is recorded on: an entity class, or an `EntitySchema` object. */
+export type MarkTarget = ClassTarget | AnySchema;
+
+/**
+ * A placement decorator: used as a class decorator (`@External()`), or called on an
+ * `EntitySchema` (`External()(NoteSchema)`), which it returns so that a schema can be
+ * defined and placed in one expression.
+ */
+export interface PlacementDecorator {
+  /** Records the mark on an entity class (as `@Decorator()`); the class is not replaced. */
+  <TFunction extends ClassTarget>(target: TFunction): void;
+  /** Records the mark on an EntitySchema and returns the same schema. */
+  <Schema extends AnySchema>(schema: Schema): Schema;
+}
+
 interface PlacementStore {
   /** Marks per class, own marks only: a subclass does not inherit its parent's placement. */
-  readonly marks: Map<ClassTarget, PlacementMark[]>;
+  readonly marks: Map<MarkTarget, PlacementMark[]>;
   /** How many open routers hold the registry frozen. */
   frozenBy: number;
 }
@@ -40,21 +59,41 @@ function store(): PlacementStore {
 }
 
 /**
- * Returns a class decorator that records `mark` on the class and returns nothing, so the
- * class itself is never replaced and the decorator works above or below `@Entity`.
+ * Returns a decorator that records `mark` on a class and returns nothing, so the class itself
+ * is never replaced and the decorator works above or below `@Entity`; called on an
+ * `EntitySchema`, it records `mark` on the schema object and returns the schema.
  *
  * @throws RegistryFrozenError when a TenantRouter is already open.
+ * @throws ConfigurationError when applied to something that is neither a class nor an
+ * EntitySchema.
  */
-export function placementDecorator(mark: PlacementMark): ClassDecorator {
-  return (target) => {
+export function placementDecorator(mark: PlacementMark): PlacementDecorator {
+  return ((target: unknown) => {
+    const schema = InstanceChecker.isEntitySchema(target);
+    if (typeof target !== "function" && !schema) {
+      throw ConfigurationError.invalid(
+        `${DECORATOR_NAMES[mark.kind]}()(${typeof target})`,
+        "it was applied to something that is neither an entity class nor an EntitySchema",
+        `Use it as a class decorator (@${DECORATOR_NAMES[mark.kind]}()) or call it on an EntitySchema.`,
+      );
+    }
     const current = store();
     if (current.frozenBy > 0) {
-      throw RegistryFrozenError.lateDecorator(DECORATOR_NAMES[mark.kind], target.name);
+      throw RegistryFrozenError.lateDecorator(
+        DECORATOR_NAMES[mark.kind],
+        markTargetName(target as MarkTarget),
+      );
     }
-    const marks = current.marks.get(target);
+    const marks = current.marks.get(target as MarkTarget);
     if (marks) marks.push(mark);
-    else current.marks.set(target, [mark]);
-  };
+    else current.marks.set(target as MarkTarget, [mark]);
+    return schema ? target : undefined;
+  }) as PlacementDecorator;
+}
+
+/** The name of a mark's target: the class name, or the EntitySchema's `options.name`. */
+export function markTargetName(target: MarkTarget): string {
+  return typeof target === "function" ? target.name : String(target.options.name);
 }
 
 /** Checks a decorator argument at decoration time. */
@@ -68,13 +107,13 @@ export function assertAlias(alias: unknown, decorator: string): asserts alias is
   }
 }
 
-/** The marks recorded on exactly this class (not on its parents). */
-export function ownMarksOf(target: ClassTarget): readonly PlacementMark[] {
+/** The marks recorded on exactly this class or schema (not on a class's parents). */
+export function ownMarksOf(target: MarkTarget): readonly PlacementMark[] {
   return store().marks.get(target) ?? [];
 }
 
-/** Every class that carries at least one routing mark. */
-export function markedClasses(): ClassTarget[] {
+/** Every class and EntitySchema that carries at least one routing mark. */
+export function markedClasses(): MarkTarget[] {
   return [...store().marks.keys()];
 }
 

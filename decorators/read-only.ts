@@ -1,4 +1,4 @@
-import { placementDecorator } from "./placement";
+import { placementDecorator, type PlacementDecorator } from "./placement";
 
 /**
  * Marks an entity read-only: writes to it throw `ReadOnlyDatabaseError` unless the router
@@ -11,8 +11,10 @@ import { placementDecorator } from "./placement";
  * @Entity()
  * export class LegacyCustomer { ... }
  * ```
+ * Called on an `EntitySchema` (`ReadOnly()(schema)`), it marks the schema and returns it.
+ *
  * @throws RegistryFrozenError when applied after a TenantRouter was created.
  */
-export function ReadOnly(): ClassDecorator {
+export function ReadOnly(): PlacementDecorator {
   return placementDecorator({ kind: "readOnly" });
 }

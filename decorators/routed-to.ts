@@ -1,4 +1,4 @@
-import { assertAlias, placementDecorator } from "./placement";
+import { assertAlias, placementDecorator, type PlacementDecorator } from "./placement";
 
 /**
  * Places an entity in the named database alias (for example `"analytics"`).
@@ -13,9 +13,11 @@ import { assertAlias, placementDecorator } from "./placement";
  * export class PageView { ... }
  * ```
  * @throws ConfigurationError when `alias` is not a non-empty string.
+ * Called on an `EntitySchema` (`RoutedTo("analytics")(schema)`), it marks the schema and returns it.
+ *
  * @throws RegistryFrozenError when applied after a TenantRouter was created.
  */
-export function RoutedTo(alias: string): ClassDecorator {
+export function RoutedTo(alias: string): PlacementDecorator {
   assertAlias(alias, "RoutedTo");
   return placementDecorator({ kind: "routedTo", alias });
 }

@@ -1,4 +1,4 @@
-import { placementDecorator } from "./placement";
+import { placementDecorator, type PlacementDecorator } from "./placement";
 
 /** Options of {@link Unmanaged}. */
 export interface UnmanagedOptions {
@@ -11,8 +11,10 @@ export interface UnmanagedOptions {
  * `managed = False`), for tables owned by another system. With `createInTests: true` its
  * table is created in test databases so tests can use it.
  *
+ * Called on an `EntitySchema` (`Unmanaged()(schema)`), it marks the schema and returns it.
+ *
  * @throws RegistryFrozenError when applied after a TenantRouter was created.
  */
-export function Unmanaged(options: UnmanagedOptions = {}): ClassDecorator {
+export function Unmanaged(options: UnmanagedOptions = {}): PlacementDecorator {
   return placementDecorator({ kind: "unmanaged", createInTests: options.createInTests === true });
 }

@@ -65,7 +65,8 @@ export interface BootstrapProblem {
     | "import-failed"
     | "not-an-entity"
     | "invalid-metadata"
-    | "invalid-migration";
+    | "invalid-migration"
+    | "unknown-placement";
   /** A full sentence: what is wrong, where, and how to fix it. */
   readonly message: string;
   /** The underlying error, when one was thrown (for example by a failed glob import). */
@@ -129,6 +130,15 @@ export class NoTenantContextError extends RoutingError {
         `database, never in "default") and no tenant is in context. Wrap the call in ` +
         `withTenant(tenantId, () => ...) or use the tenant middleware; typeorm-router never ` +
         `falls back to "default".`,
+    );
+  }
+
+  /** A statement that names no entity ran on the tenant databases with no tenant in context. */
+  static forStatement(what: string): NoTenantContextError {
+    return new NoTenantContextError(
+      `Cannot run ${what} on the tenant databases: it names no entity, and no tenant is in ` +
+        `context. Wrap the call in withTenant(tenantId, () => ...), or run it on an explicit ` +
+        `database with router.query(target, sql); typeorm-router never falls back to "default".`,
     );
   }
 
@@ -253,6 +263,16 @@ export class ReadOnlyDatabaseError extends RoutingError {
         `which routes to a test copy.`,
     );
   }
+
+  /** The read-only session of `database` refused a statement (`cause`: the driver error). */
+  static bySession(database: string, cause: unknown): ReadOnlyDatabaseError {
+    return new ReadOnlyDatabaseError(
+      `${database} refused a write: it is configured readOnly: true, so its connections are ` +
+        `read-only sessions and the statement was rolled back, nothing written. Send writes ` +
+        `to a writable database, or run in test mode (TenantRouter.create({ testMode: true })).`,
+      { cause },
+    );
+  }
 }
 
 /** Thrown when code inside `router.transaction()` touches a second database. */
@@ -276,18 +296,11 @@ export class UnroutableOperationError extends RoutingError {
   /** `operation` was called on the routed manager without an entity or a pinned transaction. */
   static withoutTarget(operation: string): UnroutableOperationError {
     return new UnroutableOperationError(
-      `router.manager.${operation}() names no entity, so there is nothing to route it by. Use ` +
-        `router.query(target, sql, parameters) with an explicit alias or { tenant }, call it on ` +
-        `router.getRepository(Entity), or run it inside router.transaction() after the ` +
-        `transaction has touched its database.`,
-    );
-  }
-
-  /** A property of the routed manager that only makes sense for one database was read. */
-  static ambiguousProperty(property: string): UnroutableOperationError {
-    return new UnroutableOperationError(
-      `router.manager.${property} is ambiguous: the routed manager spans every database. Use ` +
-        `router.dataSourceFor(Entity, { operation }) to get the DataSource an entity routes to.`,
+      `router.manager.${operation}() names no entity, so there is nothing to route it by, and ` +
+        `no tenant is in context. Run it inside withTenant() (it then goes to the tenant's ` +
+        `database), use router.query(target, sql, parameters) with an explicit alias or ` +
+        `{ tenant }, call it on router.getRepository(Entity), or run it inside ` +
+        `router.transaction() after the transaction has touched its database.`,
     );
   }
 

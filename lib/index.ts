@@ -1,4 +1,11 @@
-export { External, RoutedTo, ReadOnly, Unmanaged, type UnmanagedOptions } from "../decorators";
+export {
+  External,
+  RoutedTo,
+  ReadOnly,
+  Unmanaged,
+  type UnmanagedOptions,
+  type PlacementDecorator,
+} from "../decorators";
 export {
   TenantRouter,
   type TransactionOptions,
@@ -35,9 +42,10 @@ export {
   type DatabaseRef,
   type TenantRef,
   type EntityClass,
+  type RoutableEntity,
   type Operation,
 } from "./routing/router-chain";
-export type { Placement, EntitySource } from "./registry/entity-registry";
+export type { Placement, EntitySource, PlacementOption } from "./registry/entity-registry";
 export { databasePerTenant } from "./tenants/strategies/database-per-tenant";
 export {
   schemaPerTenant,

@@ -12,6 +12,10 @@ import { BootstrapError, ConfigurationError, messageOf, type BootstrapProblem } 
 import { MigrationSets } from "./migrations/migration-set";
 import { Migrator } from "./migrations/migrator";
 import { OperationRunner } from "./routed/operation-runner";
+import { makeRoutingDataSource } from "./routed/routing-data-source";
+import { keyCacheBy } from "./pool/tenant-keyed-cache";
+import { span } from "./observability/tracing";
+import { routingContext } from "./context/tenant-context";
 import { RouterChain } from "./routing/router-chain";
 import type { NormalizedOptions } from "./config/router-options";
 import {
@@ -56,6 +60,7 @@ export async function assembleRouter<R>(
   const customRouters = new RouterChain(options.routers);
   const discovery = await EntityRegistry.discover({
     entities: options.entities,
+    placements: options.placements,
     aliases: [...options.databases.keys()],
     undiscoveredEntities: options.undiscoveredEntities,
     cwd: options.cwd,
@@ -89,6 +94,9 @@ export async function assembleRouter<R>(
       },
     });
     const blueprints = await buildBlueprints(factory, registry, options);
+    registry.indexTables(
+      [...blueprints.values()].flatMap((blueprint) => blueprint.entityMetadatas),
+    );
     const directory = options.tenants
       ? new TenantDirectory({
           list: options.tenants.list,
@@ -99,9 +107,22 @@ export async function assembleRouter<R>(
       : undefined;
     const pool = new DataSourcePool({
       ...options.pool,
-      open: async (target) => {
-        if (target.kind === "tenant") await directory!.assertKnown(target.name);
-        return factory.open(target);
+      log: options.log.pool,
+      open: (target) => {
+        const tenant = target.kind === "tenant" ? target.name : undefined;
+        const startedAt = Date.now();
+        return span("typeorm_router.tenant.open", { tenant, database: target.key }, async () => {
+          if (tenant !== undefined) await directory!.assertKnown(tenant);
+          const dataSource = await factory.open(target);
+          if (options.log.pool.debugEnabled) {
+            options.log.pool.debug(`opened ${target.description}`, {
+              tenant,
+              database: target.key,
+              durationMs: Date.now() - startedAt,
+            });
+          }
+          return dataSource;
+        });
       },
     });
     const chain = new RouterChain([...options.routers, new DecoratorRouter(registry)]);
@@ -153,7 +174,13 @@ export async function assembleRouter<R>(
       blueprints,
       testMode: options.testMode,
       translateError: directory && translateTenantError(directory, pool),
+      log: options.log.route,
     });
+    for (const [group, blueprint] of blueprints) {
+      makeRoutingDataSource(blueprint, runner.binderFor(group));
+      // Builders of a group serve every tenant: their cache entries carry the tenant.
+      keyCacheBy(blueprint, () => routingContext()?.tenant);
+    }
     return {
       options,
       registry,
@@ -278,8 +305,9 @@ function tableOwnersOf(
   const owners = new Map<string, Placement>();
   for (const [group, blueprint] of blueprints) {
     for (const metadata of blueprint.entityMetadatas) {
-      if (typeof metadata.target !== "function") continue;
-      const placement = registry.placementOf(metadata.target);
+      // Junction tables (target "") follow no placement of their own.
+      const placement = registry.find(metadata.target);
+      if (!placement) continue;
       if (placement.group === group) owners.set(metadata.tableName, placement);
     }
   }

@@ -1,4 +1,11 @@
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral, Repository } from "typeorm";
+import type {
+  DataSource,
+  EntityManager,
+  EntityTarget,
+  ObjectLiteral,
+  Repository,
+  TreeRepository,
+} from "typeorm";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
 import type { Placement } from "./registry/entity-registry";
 import { ConfigurationError, RouterClosedError, messageOf } from "./errors";
@@ -14,6 +21,7 @@ import { verifySchemas, type SchemaReport } from "./migrations/schema-verifier";
 import type { DropTenantOptions } from "./tenants/tenant-provisioner";
 import { RoutedEntityManager } from "./routed/routed-entity-manager";
 import { RoutedRepository } from "./routed/routed-repository";
+import { routeActiveRecord } from "./routed/active-record";
 import { assembleRouter, type RouterParts } from "./router-assembly";
 import type { DatabaseRef, EntityClass, Operation } from "./routing/router-chain";
 import {
@@ -24,7 +32,7 @@ import {
   type TenantsConfigOf,
 } from "./config/router-options";
 import type { DatabaseFilter } from "./routing/database-selection";
-import { routingContext, runInTransaction } from "./context/tenant-context";
+import { currentTenant, routingContext, runInTransaction } from "./context/tenant-context";
 import { TransactionScope } from "./context/transaction-scope";
 
 /** The options of `TenantRouter.create`. */
@@ -112,6 +120,7 @@ export class TenantRouter {
 
   readonly #parts: RouterParts<TenantRouter>;
   readonly #repositories = new Map<unknown, Repository<ObjectLiteral>>();
+  readonly #unrouteActiveRecord: () => void;
   #closed = false;
 
   private constructor(parts: RouterParts<TenantRouter>) {
@@ -129,6 +138,11 @@ export class TenantRouter {
         "Add tenants: { list, options } to TenantRouter.create.",
       );
     };
+    this.#unrouteActiveRecord = routeActiveRecord({
+      entities: parts.registry.placements.map((placement) => placement.entity),
+      dataSourceOf: (entity) => parts.runner.routingDataSource(entity),
+      getRepository: (target) => this.getRepository(target),
+    });
     this.tenants = Object.freeze({
       list: async () => (parts.directory ? parts.directory.list() : []),
       create: async (tenant: string) => {
@@ -161,6 +175,8 @@ export class TenantRouter {
 
   /**
    * The routed repository of `entity`: one stable object per entity that routes each call.
+   * `entity` is found as TypeORM's `getRepository` finds it: a class, an `EntitySchema`, an
+   * entity name, or a table name (`"schema.table"` for a table path).
    *
    * @throws EntityNotDiscoveredError when `entity` was not discovered at bootstrap.
    */
@@ -168,7 +184,7 @@ export class TenantRouter {
     this.#assertOpen("getRepository()");
     let repository = this.#repositories.get(entity);
     if (!repository) {
-      this.#parts.registry.placementOf(entity as EntityClass | string);
+      this.#parts.registry.placementOf(entity);
       repository = new RoutedRepository(
         entity as EntityTarget<ObjectLiteral>,
         this.manager as RoutedEntityManager,
@@ -176,6 +192,18 @@ export class TenantRouter {
       this.#repositories.set(entity, repository);
     }
     return repository as RoutedRepository<T>;
+  }
+
+  /**
+   * The tree repository of `entity` (`@Tree("closure-table" | "materialized-path" |
+   * "nested-set")`): one stable object whose statements route when they run, like every
+   * query builder (the tenant in context for an `@External` tree).
+   *
+   * @throws EntityNotDiscoveredError when `entity` was not discovered.
+   */
+  getTreeRepository<T extends ObjectLiteral>(entity: EntityTarget<T>): TreeRepository<T> {
+    this.#assertOpen("getTreeRepository()");
+    return this.manager.getTreeRepository(entity);
   }
 
   /**
@@ -204,7 +232,8 @@ export class TenantRouter {
         "Pass router.transaction(async (manager) => { ... }).",
       );
     }
-    const { pool, resolver } = this.#parts;
+    const { pool, resolver, runner } = this.#parts;
+    runner.assertIsolationLevel(options.isolationLevel);
     const scope = new TransactionScope(routingContext()?.transaction, {
       acquire: (target) => pool.acquire(target),
       scopeFor: this.#parts.scopeFor,
@@ -219,12 +248,13 @@ export class TenantRouter {
             "router.transaction({ target })",
           );
         }
-        result = await fn(this.manager);
+        result = await fn((this.manager as RoutedEntityManager).forTransaction());
       } catch (error) {
         await scope.finish(true).catch((rollbackError: unknown) => {
-          process.emitWarning(
-            `typeorm-router: rolling back a transaction failed: ${messageOf(rollbackError)}`,
-            { code: "TYPEORM_ROUTER_ROLLBACK_FAILED" },
+          this.#parts.options.log.route.warn(
+            "TYPEORM_ROUTER_ROLLBACK_FAILED",
+            `rolling back a transaction failed: ${messageOf(rollbackError)}`,
+            { tenant: currentTenant() },
           );
         });
         throw error;
@@ -235,8 +265,11 @@ export class TenantRouter {
   }
 
   /**
-   * The escape hatch: the initialized DataSource that `operation` on `entity` routes to in
-   * the current context. Do not keep it across requests: idle tenants are evicted.
+   * The escape hatch: a DataSource whose every statement goes to the database that
+   * `operation` on `entity` routes to in the current context (inside the current transaction
+   * when there is one), with the entity metadata of its placement. It holds no connection:
+   * each of its query runners holds the database open while it works, so it can be kept and
+   * used after that database was evicted (it reopens it).
    *
    * @throws the same routing errors as a routed call (and `ReadOnlyDatabaseError` for writes).
    */
@@ -251,9 +284,7 @@ export class TenantRouter {
       undefined,
       "dataSourceFor",
     );
-    const lease = await this.#parts.pool.acquire(target);
-    lease.release();
-    return lease.dataSource;
+    return this.#parts.runner.targetDataSource(target);
   }
 
   /**
@@ -363,11 +394,12 @@ export class TenantRouter {
   }
 
   /**
-   * Where `entity` is placed, as discovered at bootstrap.
+   * Where `entity` is placed, as discovered at bootstrap: a class, an `EntitySchema`, an
+   * entity name or a table name.
    *
    * @throws EntityNotDiscoveredError when it was not discovered.
    */
-  placementOf(entity: EntityClass | string): Placement {
+  placementOf(entity: EntityTarget<ObjectLiteral>): Placement {
     return this.#parts.registry.placementOf(entity);
   }
 
@@ -385,6 +417,7 @@ export class TenantRouter {
       await pool.close();
       await closeStrategy();
     } finally {
+      this.#unrouteActiveRecord();
       registry.release();
       await testFolder?.remove();
     }

@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryGeneratedColumn, type DataSourceOptions } from "typeorm";
 import {
   External,
+  NoTenantContextError,
   Repository,
   RoutedRepository,
   TenantRouter,
@@ -81,14 +82,51 @@ for (const driver of DRIVERS) {
       expect(tickets.metadata.tableName).toBe("ticket");
     });
 
-    it("explains that a query builder needs an open database, and queryBuilder() opens it", async () => {
-      await withTenant("cold", async () => {
-        const tickets = router.getRepository(Ticket);
-        expect(() => tickets.createQueryBuilder("t")).toThrow(UnroutableOperationError);
-        expect(() => tickets.createQueryBuilder("t")).toThrow(/queryBuilder/);
-        const builder = await (tickets as RoutedRepository<Ticket>).queryBuilder("t");
-        expect(await builder.getCount()).toBe(0);
-      });
+    it("builds a query builder synchronously anywhere and routes it when it runs", async () => {
+      // Built outside any tenant, with tenant "cold" never opened: it routes only when it runs.
+      const builder = router.getRepository(Ticket).createQueryBuilder("t").orderBy("t.id");
+      await expect(builder.getCount()).rejects.toThrow(NoTenantContextError);
+      expect(await withTenant("cold", () => builder.getCount())).toBe(0);
+      const inA = await withTenant("a", () => builder.getMany());
+      expect(inA.map((ticket) => ticket.title)).toEqual(["a: crash on save"]);
+      const later = await (router.getRepository(Ticket) as RoutedRepository<Ticket>).queryBuilder();
+      expect(await withTenant("b", () => later.getCount())).toBe(1);
+    });
+
+    it("routes entity-less builders by the entity they name, in the tenant in context", async () => {
+      await withTenant("cold", () =>
+        router.manager
+          .createQueryBuilder()
+          .insert()
+          .into(Ticket)
+          .values({ title: "cold: via insert().into()" })
+          .execute(),
+      );
+      await withTenant("cold", () =>
+        router.manager.createQueryBuilder().update(Ticket).set({ votes: 3 }).execute(),
+      );
+      expect(await titlesIn("cold")).toEqual(["cold: via insert().into()"]);
+      const votes = await withTenant("cold", () =>
+        router.manager
+          .createQueryBuilder()
+          .select("t.votes", "votes")
+          .from(Ticket, "t")
+          .getRawOne<{ votes: number }>(),
+      );
+      expect(Number(votes?.votes)).toBe(3);
+      // With no entity and no tenant there is nowhere to go: it throws when it runs.
+      await expect(
+        router.manager
+          .createQueryBuilder()
+          .select("1", "one")
+          .from("not_an_entity", "n")
+          .getRawMany(),
+      ).rejects.toThrow(UnroutableOperationError);
+      await withTenant("cold", () =>
+        router.manager.createQueryBuilder().delete().from(Ticket).execute(),
+      );
+      expect(await titlesIn("cold")).toEqual([]);
+      expect(await titlesIn("a")).toEqual(["a: crash on save"]);
     });
 
     it("gives the escape hatch the tenant's own DataSource", async () => {

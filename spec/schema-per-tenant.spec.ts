@@ -240,5 +240,43 @@ for (const driver of postgres) {
       ).toEqual([]);
       expect(await router.tenants.list()).not.toContain("s29");
     });
+
+    it("runs a tenant's raw SQL in its schema only, never in public's table of the same name", async () => {
+      const router = await create(2);
+      await queryAt(url, "CREATE TABLE public.reading (id serial, tenant varchar)");
+      await queryAt(url, "INSERT INTO public.reading (tenant) VALUES ('public secret')");
+      // A tenant whose schema exists but lacks the table (being created, half-migrated).
+      await queryAt(url, 'CREATE SCHEMA "tenant_bare"');
+      list.push("bare");
+      try {
+        await withTenant("s03", () => router.getRepository(Reading).save({ tenant: "s03" }));
+        const own = await withTenant("s03", () =>
+          router.getRepository(Reading).query("SELECT DISTINCT tenant FROM reading"),
+        );
+        // Earlier tests wrote "raw-s03" here too; what matters is that public's row is absent.
+        const tenants = (own as { tenant: string }[]).map((row) => row.tenant);
+        expect(tenants).toContain("s03");
+        expect(tenants).not.toContain("public secret");
+        const lacking = [
+          () =>
+            withTenant("bare", () =>
+              router.getRepository(Reading).query("SELECT tenant FROM reading"),
+            ),
+          () => withTenant("bare", () => router.manager.query("SELECT tenant FROM reading")),
+          () => router.query({ tenant: "bare" }, "SELECT tenant FROM reading"),
+          () =>
+            withTenant("bare", () =>
+              router.transaction((manager) => manager.query("SELECT tenant FROM reading")),
+            ),
+        ];
+        for (const read of lacking) {
+          await expect(read()).rejects.toThrow('relation "reading" does not exist');
+        }
+      } finally {
+        list.splice(list.indexOf("bare"), 1);
+        await queryAt(url, 'DROP SCHEMA "tenant_bare"');
+        await queryAt(url, "DROP TABLE public.reading");
+      }
+    });
   });
 }

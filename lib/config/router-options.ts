@@ -1,8 +1,13 @@
-import type { DataSourceOptions } from "typeorm";
+import { InstanceChecker, type DataSourceOptions } from "typeorm";
 import { TENANT_ID_PATTERN } from "../context/tenant-id";
 import { ConfigurationError } from "../errors";
 import type { PoolOptions } from "../pool/data-source-pool";
-import { DEFAULT_ALIAS, TENANT_GROUP, type EntitySource } from "../registry/entity-registry";
+import {
+  DEFAULT_ALIAS,
+  TENANT_GROUP,
+  type EntitySource,
+  type PlacementOption,
+} from "../registry/entity-registry";
 import type { Router } from "../routing/router-chain";
 import { databasePerTenant } from "../tenants/strategies/database-per-tenant";
 import type { TenantStrategy } from "../tenants/strategies/tenant-strategy";
@@ -73,8 +78,17 @@ export interface TenantsConfigOf<R> extends TenantRegistrationOf<R> {
 
 /** The options of `TenantRouter.create`, over the router type `R` handed to tenant callbacks. */
 export interface RouterOptionsOf<R> {
-  /** Entity classes and globs; globs are imported eagerly at bootstrap. */
+  /**
+   * Entity classes, `EntitySchema` objects and globs; globs are imported eagerly at bootstrap
+   * (a file's exported classes and EntitySchemas are all discovered).
+   */
   readonly entities: readonly EntitySource[];
+  /**
+   * Placements by entity name (class name, or EntitySchema `name`), instead of or besides
+   * decorators: `{ Note: "tenant", PageView: "analytics", Customer: { routedTo: "legacy",
+   * readOnly: true } }`. A name that no discovered entity has fails bootstrap.
+   */
+  readonly placements?: Readonly<Record<string, PlacementOption>>;
   /** Named databases; `default` is required. A value is DataSource options or a config. */
   readonly databases: { readonly [alias: string]: DataSourceOptions | DatabaseConfig };
   /** Tenants; required when any entity is `@External`. */
@@ -134,6 +148,7 @@ export interface NormalizedOptions<R = never> {
   /** The options as given. */
   readonly source: RouterOptionsOf<R>;
   readonly entities: readonly EntitySource[];
+  readonly placements: Readonly<Record<string, PlacementOption>>;
   readonly databases: ReadonlyMap<string, NormalizedDatabase>;
   readonly tenants: NormalizedTenants<R> | undefined;
   readonly routers: readonly Router[];
@@ -175,14 +190,19 @@ export function normalizeOptions<R>(options: RouterOptionsOf<R>): NormalizedOpti
     );
   }
   for (const [index, source] of options.entities.entries()) {
-    if (typeof source !== "function" && (typeof source !== "string" || source.length === 0)) {
+    if (
+      typeof source !== "function" &&
+      !InstanceChecker.isEntitySchema(source) &&
+      (typeof source !== "string" || source.length === 0)
+    ) {
       throw ConfigurationError.invalid(
         `entities[${index}]`,
-        `${JSON.stringify(source)} is neither a class nor a glob`,
-        "Pass entity classes or non-empty glob strings.",
+        `${JSON.stringify(source)} is neither a class, an EntitySchema nor a glob`,
+        "Pass entity classes, EntitySchema objects or non-empty glob strings.",
       );
     }
   }
+  const placements = normalizePlacements(options.placements);
   const databases = normalizeDatabases(options.databases);
   const tenants = options.tenants === undefined ? undefined : normalizeTenants(options.tenants);
   const routers = options.routers ?? [];
@@ -204,6 +224,7 @@ export function normalizeOptions<R>(options: RouterOptionsOf<R>): NormalizedOpti
   return Object.freeze({
     source: options,
     entities: Object.freeze([...options.entities]),
+    placements,
     databases,
     tenants,
     routers: Object.freeze([...routers]),
@@ -215,6 +236,53 @@ export function normalizeOptions<R>(options: RouterOptionsOf<R>): NormalizedOpti
     migrationsTablePrefix: normalizePrefix(options.migrationsTablePrefix ?? "migrations_"),
     log: normalizeLogging(options.logger, options.warningIntervalMs),
   });
+}
+
+const PLACEMENT_KEYS = ["external", "routedTo", "readOnly", "unmanaged"] as const;
+
+// The shape of each placement; entity names and aliases are checked at discovery, which
+// knows them.
+function normalizePlacements(
+  placements: RouterOptionsOf<unknown>["placements"],
+): Readonly<Record<string, PlacementOption>> {
+  if (placements === undefined) return Object.freeze({});
+  const fix =
+    'Map entity names to "tenant", an alias, or { external?, routedTo?, readOnly?, unmanaged? }, e.g. placements: { Note: "tenant" }.';
+  if (!placements || typeof placements !== "object" || Array.isArray(placements)) {
+    throw ConfigurationError.invalid("placements", "it must be an object", fix);
+  }
+  for (const [name, option] of Object.entries(placements)) {
+    const where = `placements.${name}`;
+    if (typeof option === "string") {
+      if (option.length === 0) throw ConfigurationError.invalid(where, "it is empty", fix);
+      continue;
+    }
+    if (!option || typeof option !== "object") {
+      throw ConfigurationError.invalid(where, `${JSON.stringify(option)} is not a placement`, fix);
+    }
+    checkKeys(option, PLACEMENT_KEYS, where);
+    checkOptionalType(option.external, "boolean", `${where}.external`, fix);
+    checkOptionalType(option.readOnly, "boolean", `${where}.readOnly`, fix);
+    checkOptionalType(option.routedTo, "string", `${where}.routedTo`, fix);
+    const { unmanaged } = option;
+    if (unmanaged !== undefined && typeof unmanaged !== "boolean") {
+      if (!unmanaged || typeof unmanaged !== "object") {
+        throw ConfigurationError.invalid(
+          `${where}.unmanaged`,
+          "it must be a boolean or { createInTests }",
+          fix,
+        );
+      }
+      checkKeys(unmanaged, ["createInTests"], `${where}.unmanaged`);
+      checkOptionalType(
+        unmanaged.createInTests,
+        "boolean",
+        `${where}.unmanaged.createInTests`,
+        fix,
+      );
+    }
+  }
+  return Object.freeze({ ...placements });
 }
 
 function normalizeDatabases(
@@ -466,6 +534,7 @@ function normalizeReplicas(
 // a setting silently ignored, so it fails bootstrap instead.
 const ROUTER_OPTION_KEYS = [
   "entities",
+  "placements",
   "databases",
   "tenants",
   "routers",

@@ -2,6 +2,21 @@ import { DataSource, type DataSourceOptions, type QueryRunner } from "typeorm";
 import { ConfigurationError } from "../errors";
 import type { SchemaSnapshot } from "./schema-snapshot";
 
+/**
+ * How a dialect makes the database session refuse writes, whatever path the SQL took (a
+ * query builder, raw SQL, a transaction): a read-only alias is enforced by the database, not
+ * by method names.
+ */
+export interface ReadOnlySession {
+  /** The options to connect with (e.g. a read-only SQLite handle). */
+  options(options: DataSourceOptions): DataSourceOptions;
+  /**
+   * Makes every statement of `queryRunner` run read-only; a write the database refuses
+   * rejects with `refused(driverError)`.
+   */
+  runner(queryRunner: QueryRunner, refused: (cause: unknown) => Error): QueryRunner;
+}
+
 /** A throwaway database made by {@link Dialect.createScratchDatabase}. */
 export interface ScratchDatabase {
   /** Options that connect to the scratch database (the given options, renamed). */
@@ -17,6 +32,8 @@ export interface ScratchDatabase {
 export interface Dialect {
   /** The TypeORM driver types this dialect serves. */
   readonly types: readonly string[];
+  /** How the database itself refuses writes on a `readOnly: true` alias. */
+  readonly readOnly: ReadOnlySession;
   /**
    * Called inside an open transaction: makes sure no other migrator, in any process, works on
    * the database (or schema) `scope` until that transaction ends. The lock is

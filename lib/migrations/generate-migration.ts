@@ -94,8 +94,9 @@ export async function generateMigration(
       // Only the group's own managed tables are compared: the scratch database may hold
       // tables of other groups, and entities related from elsewhere are metadata only.
       for (const metadata of dataSource.entityMetadatas) {
-        if (typeof metadata.target !== "function") continue;
-        const placement = registry.placementOf(metadata.target);
+        // Junction tables (target "") follow no placement of their own.
+        const placement = registry.find(metadata.target);
+        if (!placement) continue;
         metadata.synchronize = placement.group === group && !placement.unmanaged;
       }
       const sql = await dataSource.driver.createSchemaBuilder().log();

@@ -1,10 +1,19 @@
-import { DataSource, type DataSourceOptions } from "typeorm";
+import {
+  DataSource,
+  type DataSourceOptions,
+  type QueryRunner,
+  type ReplicationMode,
+} from "typeorm";
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
-import { ConfigurationError, DataSourceInitError } from "../errors";
+import { ConfigurationError, DataSourceInitError, ReadOnlyDatabaseError } from "../errors";
+import { dialectFor } from "../dialects";
 import type { NormalizedOptions } from "../config/router-options";
 import { checkDataSourceOptions } from "../config/router-options";
 import { SharedMetadata } from "./shared-metadata";
+import { createDataSourceView } from "./data-source-view";
+import { keyCacheBy } from "./tenant-keyed-cache";
+import type { SharedDatabaseTenancy } from "../tenants/strategies/tenant-strategy";
 import type { TemporarySqliteFolder } from "../dialects/sqlite/temporary-sqlite";
 
 /** Props of {@link DataSourceFactory}. */
@@ -38,6 +47,10 @@ export class DataSourceFactory {
   readonly #props: DataSourceFactoryProps;
   // The tenant blueprint's metadata, reused by the tenant DataSources whose options allow it.
   #tenantMetadata: SharedMetadata | undefined;
+  // The one DataSource of tenants that share a database (schemas), opened once.
+  #sharedTenants: Promise<DataSource> | undefined;
+  // Its own createQueryRunner(), before the guard: what a tenant's scope wraps.
+  #unscopedRunner: ((mode?: ReplicationMode) => QueryRunner) | undefined;
 
   constructor(props: DataSourceFactoryProps) {
     this.#props = props;
@@ -85,9 +98,38 @@ export class DataSourceFactory {
    * @throws DataSourceInitError naming the database, with the driver error as `cause`.
    */
   async open(target: DatabaseTarget): Promise<DataSource> {
+    const shared = target.kind === "tenant" ? this.#sharedTenancy() : undefined;
+    if (shared) {
+      const options = shared.options;
+      const base = await this.#openShared(this.#optionsWithEntities(TENANT_GROUP, options));
+      const view = createDataSourceView(base, (mode) =>
+        shared.scope(this.#unscopedRunner!(mode), target.name),
+      );
+      keyCacheBy(view, () => target.key);
+      if (options.synchronize === true) {
+        await view.synchronize().catch((cause: unknown) => {
+          throw DataSourceInitError.failed(target.description, cause);
+        });
+      }
+      return view;
+    }
     const group = DataSourceFactory.groupOf(target);
-    const options = this.optionsFor(target);
+    // A read-only alias is read-only in the database session itself (replicas refuse writes
+    // on their own; test mode writes to a test copy).
+    const readOnly =
+      target.readOnly && target.replica === undefined && !this.#props.options.testMode
+        ? dialectFor(this.optionsFor(target)).readOnly
+        : undefined;
+    const options = readOnly ? readOnly.options(this.optionsFor(target)) : this.optionsFor(target);
     const dataSource = this.#create(group, options);
+    keyCacheBy(dataSource, () => target.key);
+    if (readOnly) {
+      const create = dataSource.createQueryRunner.bind(dataSource);
+      dataSource.createQueryRunner = (mode?: ReplicationMode) =>
+        readOnly.runner(create(mode), (cause) =>
+          ReadOnlyDatabaseError.bySession(target.description, cause),
+        );
+    }
     try {
       await dataSource.initialize();
       if (this.#props.options.testMode) {
@@ -113,11 +155,42 @@ export class DataSourceFactory {
   async blueprint(group: string): Promise<DataSource> {
     const target =
       group === TENANT_GROUP ? tenantTarget(BLUEPRINT_TENANT) : aliasTarget(group, false);
-    const options = this.#optionsWithEntities(group, this.optionsFor(target));
+    const shared = group === TENANT_GROUP ? this.#sharedTenancy() : undefined;
+    const options = this.#optionsWithEntities(
+      group,
+      shared ? shared.options : this.optionsFor(target),
+    );
     const dataSource = new BlueprintDataSource(options);
     await dataSource.buildMetadataOnly();
     if (group === TENANT_GROUP) this.#tenantMetadata = new SharedMetadata(dataSource);
     return dataSource;
+  }
+
+  // Real tenants of a strategy that shares one database; test databases never share.
+  #sharedTenancy(): SharedDatabaseTenancy | undefined {
+    const { options } = this.#props;
+    return options.testMode ? undefined : options.tenants?.strategy.shared;
+  }
+
+  #openShared(options: DataSourceOptions): Promise<DataSource> {
+    this.#sharedTenants ??= (async () => {
+      const dataSource = this.#create(TENANT_GROUP, options);
+      try {
+        await dataSource.initialize();
+      } catch (cause) {
+        this.#sharedTenants = undefined;
+        throw DataSourceInitError.failed("the database shared by the tenants", cause);
+      }
+      this.#markSynchronizable(dataSource, TENANT_GROUP, "managed");
+      // Runners reached without a tenant (metadata.dataSource, driver.connection) refuse
+      // statements on the placeholder schema; tenants' runners come from unscopedRunner().
+      const { unscoped } = this.#sharedTenancy()!;
+      const create = dataSource.createQueryRunner.bind(dataSource);
+      this.#unscopedRunner = create;
+      dataSource.createQueryRunner = (mode?: ReplicationMode) => unscoped(create(mode));
+      return dataSource;
+    })();
+    return this.#sharedTenants;
   }
 
   #create(group: string, options: DataSourceOptions): DataSource {
@@ -144,8 +217,9 @@ export class DataSourceFactory {
   #markSynchronizable(dataSource: DataSource, group: string, which: "managed" | "test-only"): void {
     const { registry, options } = this.#props;
     for (const metadata of dataSource.entityMetadatas) {
-      if (typeof metadata.target !== "function") continue;
-      const placement = registry.placementOf(metadata.target);
+      // Junction tables (target "") follow no placement of their own.
+      const placement = registry.find(metadata.target);
+      if (!placement) continue;
       const testOnly = options.testMode && placement.unmanaged && placement.createInTests;
       const wanted = which === "test-only" ? testOnly : !placement.unmanaged || testOnly;
       metadata.synchronize = placement.group === group && wanted;

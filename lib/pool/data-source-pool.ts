@@ -1,6 +1,8 @@
 import type { DataSource } from "typeorm";
 import type { DatabaseTarget } from "../routing/database-target";
 import { PoolExhaustedError, RouterClosedError, messageOf } from "../errors";
+import type { ChannelLog } from "../observability/router-log";
+import { span } from "../observability/tracing";
 
 /** A DataSource held open for the duration of some work; call `release()` when done. */
 export interface Lease {
@@ -22,6 +24,8 @@ export interface PoolOptions {
 export interface PoolProps extends Required<PoolOptions> {
   /** Creates and initializes the DataSource of `target`; must throw a routing error on failure. */
   readonly open: (target: DatabaseTarget) => Promise<DataSource>;
+  /** The router's `pool` log channel. */
+  readonly log: ChannelLog;
 }
 
 interface Entry {
@@ -31,8 +35,6 @@ interface Entry {
   refs: number;
   /** When it was last used (ms), for idle eviction. */
   lastUsed: number;
-  /** Order of last use, for LRU eviction: uses within one millisecond are common. */
-  lastUse: number;
 }
 
 /**
@@ -41,16 +43,19 @@ interface Entry {
  *
  * - Single-flight: concurrent first calls for one target share one `initialize()`.
  * - Reference-counted: a DataSource in use by a call is never evicted.
+ * - O(1): open tenants nobody holds sit in one insertion-ordered map, least recently used
+ *   first, so touching, evicting and sweeping never scan every open entry.
  */
 export class DataSourcePool {
   readonly #props: PoolProps;
   readonly #entries = new Map<string, Entry>();
+  // Open tenant entries with no reference, least recently released first: the LRU order.
+  readonly #idle = new Map<string, Entry>();
   readonly #waiters = new Set<() => void>();
   // Closes in progress: their slots count as open until the DataSource is really closed.
   readonly #closing = new Set<Promise<void>>();
   readonly #sweeper: NodeJS.Timeout | undefined;
   #openTenants = 0;
-  #uses = 0;
   #closed = false;
 
   constructor(props: PoolProps) {
@@ -85,14 +90,6 @@ export class DataSourcePool {
         this.#release(entry);
       },
     };
-  }
-
-  /** The DataSource of `target` if it is open right now, without opening it. */
-  peek(target: DatabaseTarget): DataSource | undefined {
-    const entry = this.#entries.get(target.key);
-    if (entry?.dataSource === undefined) return undefined;
-    this.#touch(entry);
-    return entry.dataSource;
   }
 
   /** Counts of open DataSources, for monitoring and tests. */
@@ -132,8 +129,7 @@ export class DataSourcePool {
     fn: (dataSource: DataSource) => Promise<T>,
     alreadyCounted = false,
   ): Promise<T> {
-    if (!alreadyCounted) entry.refs++;
-    this.#touch(entry);
+    if (!alreadyCounted) this.#hold(entry);
     let result: Promise<T>;
     try {
       result = fn(dataSource);
@@ -160,18 +156,17 @@ export class DataSourcePool {
       if (this.#closed) throw RouterClosedError.used(`open ${target.description}`);
       const existing = this.#entries.get(target.key);
       if (existing) {
-        existing.refs++;
+        this.#hold(existing);
         try {
           await existing.ready;
         } catch (error) {
           existing.refs--;
           throw error;
         }
-        this.#touch(existing);
         return existing;
       }
       if (target.kind === "tenant" && this.#openTenants >= this.#props.maxOpenTenants) {
-        if (!(await this.#evictLeastRecentlyUsed())) await this.#waitForSlot(target, startedAt);
+        if (!(await this.#evictLeastRecentlyUsed())) await this.#waitLogged(target, startedAt);
         continue;
       }
       return this.#openEntry(target);
@@ -190,7 +185,6 @@ export class DataSourcePool {
       dataSource: undefined,
       refs: 1,
       lastUsed: Date.now(),
-      lastUse: ++this.#uses,
     };
     // Waiters that fail must not surface as unhandled rejections on the shared promise.
     entry.ready.catch(() => undefined);
@@ -214,39 +208,36 @@ export class DataSourcePool {
     return entry;
   }
 
-  #release(entry: Entry): void {
-    entry.refs--;
-    this.#touch(entry);
-    if (entry.refs === 0 && this.#waiters.size > 0) this.#wakeAll();
+  #hold(entry: Entry): void {
+    if (entry.refs++ === 0) this.#idle.delete(entry.target.key);
   }
 
-  #touch(entry: Entry): void {
+  #release(entry: Entry): void {
     entry.lastUsed = Date.now();
-    entry.lastUse = ++this.#uses;
+    if (--entry.refs > 0) return;
+    if (entry.target.kind === "tenant" && this.#entries.get(entry.target.key) === entry) {
+      // Re-inserting moves the key to the end: the map stays in least-recently-used order.
+      this.#idle.delete(entry.target.key);
+      this.#idle.set(entry.target.key, entry);
+    }
+    if (this.#waiters.size > 0) this.#wakeAll();
   }
 
   async #evictLeastRecentlyUsed(): Promise<boolean> {
-    let oldest: Entry | undefined;
-    for (const entry of this.#entries.values()) {
-      if (entry.target.kind !== "tenant" || entry.refs > 0 || entry.dataSource === undefined) {
-        continue;
-      }
-      if (!oldest || entry.lastUse < oldest.lastUse) oldest = entry;
-    }
-    if (!oldest) return false;
-    await this.#close(oldest);
+    const oldest = this.#idle.values().next();
+    if (oldest.done) return false;
+    await this.#close(oldest.value);
     return true;
   }
 
   async #sweepIdle(): Promise<void> {
     const cutoff = Date.now() - this.#props.idleTimeoutMs;
-    const idle = [...this.#entries.values()].filter(
-      (entry) =>
-        entry.target.kind === "tenant" &&
-        entry.refs === 0 &&
-        entry.dataSource !== undefined &&
-        entry.lastUsed < cutoff,
-    );
+    const idle: Entry[] = [];
+    for (const entry of this.#idle.values()) {
+      // Released in order, so the first entry used after the cutoff ends the run.
+      if (entry.lastUsed >= cutoff) break;
+      idle.push(entry);
+    }
     await Promise.all(idle.map((entry) => this.#close(entry)));
   }
 
@@ -255,6 +246,7 @@ export class DataSourcePool {
   #close(entry: Entry, waitForIdle = false): Promise<void> {
     if (this.#entries.get(entry.target.key) !== entry) return Promise.resolve();
     this.#entries.delete(entry.target.key);
+    this.#idle.delete(entry.target.key);
     const closing = this.#destroy(entry, waitForIdle).finally(() => {
       this.#closing.delete(closing);
       if (entry.target.kind === "tenant") this.#openTenants--;
@@ -272,9 +264,13 @@ export class DataSourcePool {
       await dataSource.destroy();
     } catch (error) {
       // Closing is best effort for evictions: report it, never hide it.
-      process.emitWarning(
-        `typeorm-router: closing ${entry.target.description} failed: ${messageOf(error)}`,
-        { code: "TYPEORM_ROUTER_CLOSE_FAILED" },
+      this.#props.log.warn(
+        "TYPEORM_ROUTER_CLOSE_FAILED",
+        `closing ${entry.target.description} failed: ${messageOf(error)}`,
+        {
+          database: entry.target.key,
+          ...(entry.target.kind === "tenant" && { tenant: entry.target.name }),
+        },
       );
       if (this.#closed) throw error;
     }
@@ -283,8 +279,26 @@ export class DataSourcePool {
   #forget(entry: Entry): void {
     if (this.#entries.get(entry.target.key) !== entry) return;
     this.#entries.delete(entry.target.key);
+    this.#idle.delete(entry.target.key);
     if (entry.target.kind === "tenant") this.#openTenants--;
     this.#wakeAll();
+  }
+
+  // Every open tenant is busy: wait for a slot, in a span and a debug record of the wait.
+  #waitLogged(target: DatabaseTarget, startedAt: number): Promise<void> {
+    const waitedFrom = Date.now();
+    return span(
+      "typeorm_router.pool.wait",
+      { tenant: target.kind === "tenant" ? target.name : undefined, database: target.key },
+      () => this.#waitForSlot(target, startedAt),
+    ).finally(() => {
+      if (this.#props.log.debugEnabled) {
+        this.#props.log.debug(`waited for a slot for ${target.description}`, {
+          database: target.key,
+          durationMs: Date.now() - waitedFrom,
+        });
+      }
+    });
   }
 
   #waitForSlot(target: DatabaseTarget, startedAt: number): Promise<void> {

@@ -6,8 +6,8 @@ import { messageOf, type BootstrapProblem } from "../errors";
 import type { EntityClass } from "../routing/router-chain";
 
 /** A class found by {@link loadClasses}: given directly, or exported by a globbed file. */
-export interface LoadedClass {
-  readonly value: EntityClass;
+export interface LoadedClass<T = EntityClass> {
+  readonly value: T;
   /** True when the class was listed directly rather than found through a glob. */
   readonly explicit: boolean;
 }
@@ -20,16 +20,19 @@ const SILENT_LOGGER = { log: () => undefined } as unknown as Logger;
  * matches nothing and a file that fails to import are added to `problems`.
  *
  * @param option The option name, for messages (e.g. `entities`, `migrations.tenant`).
+ * @param accepts Which values to take, given or exported (default: classes); an `entities`
+ * load also takes `EntitySchema` objects.
  */
-export async function loadClasses(
-  sources: readonly (EntityClass | string)[],
+export async function loadClasses<T = EntityClass>(
+  sources: readonly (T | string)[],
   cwd: string,
   option: string,
   problems: BootstrapProblem[],
-): Promise<LoadedClass[]> {
-  const loaded: LoadedClass[] = [];
+  accepts: (value: unknown) => value is T = isClass as (value: unknown) => value is T,
+): Promise<LoadedClass<T>[]> {
+  const loaded: LoadedClass<T>[] = [];
   for (const source of sources) {
-    if (typeof source === "function") {
+    if (typeof source !== "string") {
       loaded.push({ value: source, explicit: true });
       continue;
     }
@@ -48,7 +51,7 @@ export async function loadClasses(
     for (const file of files) {
       try {
         for (const value of await importClassesFromDirectories(SILENT_LOGGER, [file])) {
-          if (typeof value === "function") loaded.push({ value, explicit: false });
+          if (accepts(value)) loaded.push({ value, explicit: false });
         }
       } catch (cause) {
         problems.push({
@@ -62,4 +65,8 @@ export async function loadClasses(
     }
   }
   return loaded;
+}
+
+function isClass(value: unknown): value is EntityClass {
+  return typeof value === "function";
 }

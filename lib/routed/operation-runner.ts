@@ -1,9 +1,18 @@
-import type { DataSource, EntityManager } from "typeorm";
-import type { DataSourcePool } from "../pool/data-source-pool";
+import { TypeORMError, type DataSource, type EntityManager } from "typeorm";
+import type { RunnerBinding } from "./routing-query-runner";
+import {
+  createRoutingView,
+  makeRoutingDataSource,
+  type HintBinder,
+  type StatementHint,
+} from "./routing-data-source";
+import { createUnionDataSource } from "./union-data-source";
+import type { DataSourcePool, Lease } from "../pool/data-source-pool";
 import type { DatabaseTarget } from "../routing/database-target";
 import type { DatabaseResolver } from "../routing/database-resolver";
-import type { EntityRegistry, Placement } from "../registry/entity-registry";
-import { ReadOnlyDatabaseError, UnroutableOperationError } from "../errors";
+import type { ChannelLog } from "../observability/router-log";
+import { TENANT_GROUP, type EntityRegistry, type Placement } from "../registry/entity-registry";
+import { NoTenantContextError, ReadOnlyDatabaseError, UnroutableOperationError } from "../errors";
 import type { EntityClass, Operation } from "../routing/router-chain";
 import { ReplicaSelector } from "../routing/replica-selector";
 import { routingContext } from "../context/tenant-context";
@@ -22,6 +31,8 @@ export interface OperationRunnerProps {
    * keep the error as it is.
    */
   readonly translateError?: (target: DatabaseTarget, error: unknown) => Promise<unknown>;
+  /** The router's `route` log channel. */
+  readonly log: ChannelLog;
 }
 
 /**
@@ -32,6 +43,10 @@ export interface OperationRunnerProps {
 export class OperationRunner {
   readonly #props: OperationRunnerProps;
   readonly #replicas = new ReplicaSelector();
+  // dataSourceFor() views, one per open DataSource (gone with it once it is evicted).
+  readonly #views = new WeakMap<DataSource, DataSource>();
+  readonly #compatible = new WeakMap<DataSource, boolean>();
+  #union: DataSource | undefined;
 
   constructor(props: OperationRunnerProps) {
     this.#props = props;
@@ -113,6 +128,13 @@ export class OperationRunner {
     );
     if (operation === "write" && !this.#props.testMode && (placement.readOnly || target.readOnly))
       this.assertWritable(target, `${method}() of "${placement.name}"`, placement);
+    if (this.#props.log.debugEnabled) {
+      this.#props.log.debug(`${method} of "${placement.name}" → ${target.description}`, {
+        tenant: context?.tenant,
+        database: target.key,
+        operation,
+      });
+    }
     return target.replicas?.length ? this.replicaOrPrimary(target, operation) : target;
   }
 
@@ -154,25 +176,186 @@ export class OperationRunner {
 
   /** A manager that knows `entity`'s metadata but never connects (for create/merge/hasId/getId). */
   metadataManager(entity: EntityClass | string): EntityManager {
-    return this.#props.blueprints.get(this.#props.registry.placementOf(entity).group)!.manager;
+    return this.routingDataSource(entity).manager;
   }
 
   /**
-   * The manager a synchronous operation (a query builder) on `entity` routes to. It must be
-   * open already, because opening a database cannot be synchronous.
+   * The routing DataSource of `entity`'s placement group: built once, holding the group's
+   * metadata, and choosing the database of each statement when it runs (see
+   * `makeRoutingDataSource`).
    *
-   * @throws UnroutableOperationError when the database is not open yet.
+   * @throws EntityNotDiscoveredError when `entity` was not discovered.
    */
-  syncManager(entity: EntityClass | string, method: string): EntityManager {
-    const target = this.route(entity, "read", undefined, method);
-    const transaction = routingContext()?.transaction;
-    const manager = transaction
-      ? transaction.pinnedManager(target, method)
-      : this.#props.pool.peek(target)?.manager;
-    if (manager) return manager;
-    throw UnroutableOperationError.unsupported(
-      `${method}() on "${this.#props.registry.placementOf(entity).name}" while ${target.description} is not open yet`,
-      `Query builders are built synchronously; use "await repository.queryBuilder(alias)" (or "await router.dataSourceFor(Entity)") so the database is opened first.`,
+  routingDataSource(entity: EntityClass | string): DataSource {
+    return this.#props.blueprints.get(this.#props.registry.placementOf(entity).group)!;
+  }
+
+  /**
+   * The routing DataSource of the tenant databases, for statements that name no entity inside
+   * `withTenant`; `undefined` when no tenant is in context or no tenants are configured.
+   */
+  tenantDataSource(): DataSource | undefined {
+    if (routingContext()?.tenant === undefined) return undefined;
+    return this.#props.blueprints.get(TENANT_GROUP);
+  }
+
+  /**
+   * The binder of a routing query runner of `group`'s DataSource: when its first SQL is
+   * about to run, it routes by the entity the statement names (else by `group`'s rule) in the
+   * context of that moment, then takes the pinned transaction's connection or a connection of
+   * the target, with a pool reference held until the runner is released.
+   */
+  binderFor(group: string | undefined): HintBinder {
+    return (hint) => () => this.#bind(group, hint);
+  }
+
+  /**
+   * Refuses an isolation level that no database of the router supports, as TypeORM does when
+   * a transaction starts (its `TypeORMError`), before anything runs: a router transaction
+   * starts lazily, at its first statement.
+   *
+   * @throws TypeORMError `"<level> isolation level is not supported"`.
+   */
+  assertIsolationLevel(isolationLevel: string | undefined): void {
+    if (isolationLevel === undefined) return;
+    const supported = [...this.#props.blueprints.values()].map(
+      (blueprint) =>
+        (blueprint.driver as { supportedIsolationLevels?: readonly string[] })
+          .supportedIsolationLevels,
     );
+    // TypeORM 0.3 drivers list no levels: their runners validate when the transaction starts.
+    if (supported.some((levels) => levels === undefined || levels.includes(isolationLevel))) return;
+    throw new TypeORMError(`${isolationLevel} isolation level is not supported`);
+  }
+
+  /**
+   * The routing DataSource of query builders that name their entity only after they are
+   * created (`router.manager.createQueryBuilder().update(X)`): it knows every group's
+   * metadata, and a statement that names no entity goes to the tenant in context.
+   *
+   * @throws UnroutableOperationError when no entity is discovered.
+   */
+  entityLessDataSource(): DataSource {
+    if (!this.#union) {
+      const union = createUnionDataSource(this.#props.blueprints, this.#props.registry);
+      if (!union) throw UnroutableOperationError.withoutTarget("createQueryBuilder");
+      makeRoutingDataSource(union, this.binderFor(undefined));
+      this.#union = union;
+    }
+    return this.#union;
+  }
+
+  /**
+   * A DataSource whose statements all go to `target` (inside the current transaction when
+   * there is one): eviction-safe, since each of its query runners holds a pool reference
+   * while it works (`router.dataSourceFor()`).
+   */
+  async targetDataSource(target: DatabaseTarget): Promise<DataSource> {
+    const lease = await this.#props.pool.acquire(target);
+    try {
+      let view = this.#views.get(lease.dataSource);
+      if (!view) {
+        // On the target's own metadata (a reopened DataSource of the target builds the same).
+        view = createRoutingView(
+          lease.dataSource,
+          lease.dataSource.options,
+          () => () => this.#bindTarget(target, "dataSourceFor()"),
+        );
+        this.#views.set(lease.dataSource, view);
+      }
+      return view;
+    } finally {
+      lease.release();
+    }
+  }
+
+  async #bind(group: string | undefined, hint: StatementHint): Promise<RunnerBinding> {
+    const method = hint.operation === "read" ? "a query builder read" : "a query";
+    if (hint.entity !== undefined && this.#props.registry.isPlaced(hint.entity)) {
+      const target = this.route(hint.entity, hint.operation, undefined, method);
+      return this.#bindTarget(target, method, this.routingDataSource(hint.entity));
+    }
+    const target =
+      group === undefined
+        ? this.#routeContext(hint.operation, method)
+        : this.#routeGroup(group, hint.operation, method);
+    const built = group === undefined ? undefined : this.#props.blueprints.get(group);
+    return this.#bindTarget(target, method, built);
+  }
+
+  // A statement that names no entity and belongs to no group: the tenant in context.
+  #routeContext(operation: Operation, method: string): DatabaseTarget {
+    if (routingContext()?.tenant === undefined) {
+      throw UnroutableOperationError.withoutTarget("createQueryBuilder");
+    }
+    return this.#routeGroup(TENANT_GROUP, operation, method);
+  }
+
+  // `built` is the DataSource whose metadata wrote the SQL: the target must agree with it.
+  async #bindTarget(
+    target: DatabaseTarget,
+    method: string,
+    built?: DataSource,
+  ): Promise<RunnerBinding> {
+    const transaction = routingContext()?.transaction;
+    if (transaction) {
+      const manager =
+        transaction.pinnedManager(target, method) ?? (await transaction.managerFor(target, method));
+      return { queryRunner: manager.queryRunner!, release: () => Promise.resolve() };
+    }
+    const lease = await this.#acquire(target);
+    if (built && !this.#sameTables(built, lease.dataSource)) {
+      lease.release();
+      throw UnroutableOperationError.unsupported(
+        `${method} built on the shared metadata of its placement, on ${target.description}, whose options shape the entity metadata differently (another entityPrefix, naming strategy or schema)`,
+        "Give every database of a placement group the same metadata options, or query it through router.dataSourceFor(Entity).",
+      );
+    }
+    const queryRunner = lease.dataSource.createQueryRunner("master");
+    return {
+      queryRunner,
+      release: () => queryRunner.release().finally(() => lease.release()),
+    };
+  }
+
+  // A tenant that another process dropped fails to open: say so as the routing error it is.
+  async #acquire(target: DatabaseTarget): Promise<Lease> {
+    try {
+      return await this.#props.pool.acquire(target);
+    } catch (error) {
+      const translate = this.#props.translateError;
+      if (!translate || target.kind !== "tenant") throw error;
+      throw (await translate(target, error)) ?? error;
+    }
+  }
+
+  // Whether SQL written from `built`'s metadata names the same tables on `dataSource`
+  // (checked once per DataSource: they differ only when tenant options shape metadata).
+  #sameTables(built: DataSource, dataSource: DataSource): boolean {
+    let same = this.#compatible.get(dataSource);
+    if (same === undefined) {
+      same = built.entityMetadatas.every(
+        (metadata) =>
+          !dataSource.hasMetadata(metadata.target) ||
+          dataSource.getMetadata(metadata.target).tablePath === metadata.tablePath,
+      );
+      this.#compatible.set(dataSource, same);
+    }
+    return same;
+  }
+
+  // A statement that names no placed entity goes where its DataSource's group lives: the
+  // alias, or the tenant in context (never "default" in its place).
+  #routeGroup(group: string, operation: Operation, method: string): DatabaseTarget {
+    const context = routingContext();
+    let target: DatabaseTarget;
+    if (group === TENANT_GROUP) {
+      if (context?.tenant === undefined) throw NoTenantContextError.forStatement(method);
+      target = this.#props.resolver.target({ tenant: context.tenant }, method);
+    } else {
+      target = this.#props.resolver.target(group, method);
+    }
+    if (operation === "write") this.assertWritable(target, method);
+    return this.replicaOrPrimary(target, operation);
   }
 }

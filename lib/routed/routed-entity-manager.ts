@@ -1,12 +1,16 @@
 import {
+  CannotDetermineEntityError,
   EntityManager,
   InstanceChecker,
+  MustBeEntityError,
   type DataSource,
   type EntityMetadata,
   type EntityTarget,
   type ObjectLiteral,
+  type QueryRunner,
   type Repository,
   type SelectQueryBuilder,
+  type TreeRepository,
 } from "typeorm";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
 import { UnroutableOperationError } from "../errors";
@@ -80,12 +84,14 @@ type AnyMethod = (...args: unknown[]) => Promise<unknown> | unknown;
  * `dbForRead`, writes through `dbForWrite`, inside the current `router.transaction()` when
  * there is one. `instanceof EntityManager` stays true.
  *
- * Calls that name no entity (`query`, a bare `createQueryBuilder()`) run only inside a
- * transaction that has picked its database; elsewhere use `router.query(target, ...)`.
+ * Calls that name no entity (`query`, a bare `createQueryBuilder()`) run inside the
+ * transaction that has picked its database, else on the tenant in context; elsewhere use
+ * `router.query(target, ...)`.
  */
 export class RoutedEntityManager extends EntityManager {
   readonly #runner: OperationRunner;
   readonly #hooks: RoutedManagerHooks;
+  #facade: DataSource | undefined;
 
   /** @internal Built by TenantRouter. */
   constructor(runner: OperationRunner, hooks: RoutedManagerHooks) {
@@ -105,15 +111,50 @@ export class RoutedEntityManager extends EntityManager {
         },
       });
     }
-    // EntityManager assigns `dataSource` in its constructor; keep that assignment harmless
-    // and make every later read explain why it is ambiguous.
-    Object.defineProperty(this.prototype, "dataSource", {
-      configurable: true,
-      get(): never {
-        throw UnroutableOperationError.ambiguousProperty("dataSource");
+    // EntityManager assigns `dataSource` (0.3: `connection`) in its constructor; keep that
+    // assignment harmless: both read the routed DataSource facade.
+    for (const name of ["dataSource", "connection"]) {
+      Object.defineProperty(this.prototype, name, {
+        configurable: true,
+        get(this: RoutedEntityManager): DataSource {
+          return this.#dataSource();
+        },
+        set() {},
+      });
+    }
+  }
+
+  // What third-party code reaching for `manager.connection` gets: a DataSource that knows
+  // every placement's metadata and routes each statement when it runs (see
+  // entityLessDataSource), whose manager, repositories and transactions are the router's.
+  #dataSource(): DataSource {
+    this.#facade ??= Object.create(this.#runner.entityLessDataSource(), {
+      manager: { value: this },
+      getRepository: { value: (target: EntityTarget<ObjectLiteral>) => this.getRepository(target) },
+      getTreeRepository: {
+        value: (target: EntityTarget<ObjectLiteral>) => this.getTreeRepository(target),
       },
-      set() {},
+      transaction: { value: this.transaction.bind(this) },
+    }) as DataSource;
+    return this.#facade;
+  }
+
+  /**
+   * The manager `router.transaction()` hands to its callback: the same routing, plus the
+   * transaction's `queryRunner`, as TypeORM's transactional managers have. The runner is the
+   * pinned transaction's connection; before the transaction has picked its database it picks
+   * it at its first statement (the tenant in context).
+   */
+  forTransaction(): EntityManager {
+    const manager = new RoutedEntityManager(this.#runner, this.#hooks);
+    let unpinned: QueryRunner | undefined;
+    Object.defineProperty(manager, "queryRunner", {
+      configurable: true,
+      get: () =>
+        routingContext()?.transaction?.pinnedManagerAnywhere()?.queryRunner ??
+        (unpinned ??= this.#runner.entityLessDataSource().createQueryRunner()),
     });
+    return manager;
   }
 
   /** @internal The runner routed repositories share. */
@@ -128,26 +169,47 @@ export class RoutedEntityManager extends EntityManager {
       .connection.getMetadata(target);
   }
 
-  /** Routes a query builder for an entity (the database must be open), or uses the pinned transaction. */
+  /**
+   * A query builder that routes when it runs: by the entity it names (`from`, `into`,
+   * `update`, a relation's owner), in the context of that moment. It is built synchronously
+   * on the entity's placement group, so it works whether or not the database is open yet.
+   * Without an entity it belongs to the pinned transaction if there is one; else it routes
+   * by the entity it names later (`update(X)`, `insert().into(X)`, `from(X, "x")`), and a
+   * statement that names none (raw table names) runs on the tenant in context, or throws
+   * `UnroutableOperationError` when it runs outside any tenant.
+   */
   override createQueryBuilder<Entity extends ObjectLiteral>(
-    entityClass?: EntityTarget<Entity> | unknown,
+    entityClass?: EntityTarget<Entity> | QueryRunner,
     alias?: string,
+    queryRunner?: QueryRunner,
   ): SelectQueryBuilder<Entity> {
-    if (entityClass === undefined || alias === undefined) {
-      return this.#pinnedManager(
-        "createQueryBuilder",
-      ).createQueryBuilder() as SelectQueryBuilder<Entity>;
+    if (alias !== undefined) {
+      const target = entityClass as EntityTarget<Entity>;
+      return this.#runner
+        .routingDataSource(target as EntityClass | string)
+        .createQueryBuilder(target, alias, queryRunner);
     }
-    const target = entityClass as EntityClass | string;
+    const runner = entityClass as QueryRunner | undefined;
+    const pinned = routingContext()?.transaction?.pinnedManagerAnywhere();
+    if (pinned) return pinned.createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
     return this.#runner
-      .syncManager(target, "createQueryBuilder")
-      .createQueryBuilder(target as EntityTarget<Entity>, alias);
+      .entityLessDataSource()
+      .createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
   }
 
-  /** Runs raw SQL inside the current transaction once it has picked its database. */
+  /**
+   * Runs raw SQL: inside a pinned transaction on its connection, else inside `withTenant` on
+   * the tenant's database (pinning a transaction that has not picked its database yet).
+   *
+   * @throws UnroutableOperationError outside both (use `router.query(target, sql)`).
+   */
   override query<T = unknown>(query: string, parameters?: unknown[]): Promise<T> {
     try {
-      return this.#pinnedManager("query").query(query, parameters) as Promise<T>;
+      const pinned = routingContext()?.transaction?.pinnedManagerAnywhere();
+      if (pinned) return pinned.query(query, parameters) as Promise<T>;
+      const tenant = this.#runner.tenantDataSource();
+      if (tenant) return tenant.query<T>(query, parameters);
+      throw UnroutableOperationError.withoutTarget("query");
     } catch (error) {
       return Promise.reject(error);
     }
@@ -180,12 +242,18 @@ export class RoutedEntityManager extends EntityManager {
     );
   }
 
-  /** Not supported: tree repositories are not routed yet. */
-  override getTreeRepository(): never {
-    throw UnroutableOperationError.unsupported(
-      "getTreeRepository()",
-      "Use (await router.dataSourceFor(Entity)).getTreeRepository(Entity) for now.",
-    );
+  /**
+   * The tree repository of `target` (closure table, materialized path or nested set), routed
+   * when each statement runs like every query builder.
+   *
+   * @throws EntityNotDiscoveredError when `target` was not discovered.
+   */
+  override getTreeRepository<Entity extends ObjectLiteral>(
+    target: EntityTarget<Entity>,
+  ): TreeRepository<Entity> {
+    return this.#runner
+      .routingDataSource(target as EntityClass | string)
+      .manager.getTreeRepository(target);
   }
 
   /** Not supported: MongoDB is not a routed driver. */
@@ -196,13 +264,6 @@ export class RoutedEntityManager extends EntityManager {
   /** Nothing to release: routed calls release their connections themselves. */
   override release(): Promise<void> {
     return Promise.resolve();
-  }
-
-  #pinnedManager(method: string): EntityManager {
-    const transaction = routingContext()?.transaction;
-    const manager = transaction?.pinnedManagerAnywhere();
-    if (manager) return manager;
-    throw UnroutableOperationError.withoutTarget(method);
   }
 
   #dispatch(name: string, kind: Kind, args: unknown[]): unknown {
@@ -216,8 +277,11 @@ export class RoutedEntityManager extends EntityManager {
           typeof first === "string" ||
           InstanceChecker.isEntitySchema(first));
       instance = (named ? args[1] : first) as object | undefined;
-      if (!named) target = (Array.isArray(first) ? first[0] : first)?.constructor;
       if (Array.isArray(instance) && instance.length === 0) return Promise.resolve(instance);
+      // TypeORM's own errors for what it cannot persist (EntityPersistExecutor).
+      if (!instance) return Promise.reject(new MustBeEntityError(name, instance));
+      if (!named) target = (Array.isArray(first) ? first[0] : first)?.constructor;
+      if (target === Object) return Promise.reject(new CannotDetermineEntityError(name));
     } else if ((name === "hasId" || name === "getId") && args.length === 1) {
       target = (args[0] as object).constructor;
     }

@@ -32,21 +32,31 @@ export class RoutedRepository<Entity extends ObjectLiteral> extends Repository<E
   }
 
   /**
-   * A query builder on the database this entity reads from. The database must already be
-   * open (query builders are synchronous); `queryBuilder()` opens it first.
-   *
-   * @throws UnroutableOperationError when the database is not open yet.
+   * A query builder for this entity. It routes when it runs (reads through `dbForRead`,
+   * writes through `dbForWrite`, in the context of that moment), so it can be built anywhere,
+   * whether or not the database is open yet.
    */
-  override createQueryBuilder(alias?: string): SelectQueryBuilder<Entity> {
-    return this.manager.createQueryBuilder<Entity>(this.target, alias ?? this.metadata.targetName);
+  override createQueryBuilder(
+    alias?: string,
+    queryRunner?: QueryRunner,
+  ): SelectQueryBuilder<Entity> {
+    return this.manager.createQueryBuilder<Entity>(
+      this.target,
+      alias ?? this.metadata.targetName,
+      queryRunner ?? this.queryRunner,
+    );
   }
 
-  /** Opens the database this entity reads from, then returns a query builder on it. */
-  async queryBuilder(alias?: string): Promise<SelectQueryBuilder<Entity>> {
-    const name = alias ?? this.metadata.targetName;
-    return this.#runner().run(this.#entity(), "read", undefined, "queryBuilder", async (manager) =>
-      manager.createQueryBuilder<Entity>(this.target, name),
-    );
+  /**
+   * The same as {@link createQueryBuilder}, as a promise (kept from earlier versions, when a
+   * builder needed its database open first).
+   */
+  queryBuilder(alias?: string): Promise<SelectQueryBuilder<Entity>> {
+    try {
+      return Promise.resolve(this.createQueryBuilder(alias));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Runs raw SQL on the database this entity is written to. */

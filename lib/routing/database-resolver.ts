@@ -1,7 +1,8 @@
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "./database-target";
 import type { NormalizedDatabase } from "../config/router-options";
 import { ConfigurationError, UnknownDatabaseError } from "../errors";
-import type { DatabaseRef, EntityClass, Operation, RouterChain } from "./router-chain";
+import type { DatabaseRef, Operation, RoutableEntity, RouterChain } from "./router-chain";
+import { entityNameOf } from "../registry/entity-name";
 import { assertTenantId } from "../context/tenant-id";
 
 /** Props of {@link DatabaseResolver}. */
@@ -50,7 +51,7 @@ export class DatabaseResolver {
    * @throws NoTenantContextError, UnknownDatabaseError or InvalidTenantIdError.
    */
   route(
-    entity: EntityClass,
+    entity: RoutableEntity,
     operation: Operation,
     tenant: string | undefined,
     instance: object | undefined,
@@ -65,7 +66,7 @@ export class DatabaseResolver {
       const cached = this.#tenantTargets.get(ref.tenant);
       if (cached) return cached;
     }
-    return this.target(ref!, `the ${operation} route of entity "${entity.name}"`);
+    return this.target(ref!, `the ${operation} route of entity "${entityNameOf(entity)}"`);
   }
 
   /**

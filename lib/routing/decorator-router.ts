@@ -3,7 +3,7 @@ import { NoTenantContextError } from "../errors";
 import {
   isTenantRef,
   type DatabaseRef,
-  type EntityClass,
+  type RoutableEntity,
   type Router,
   type RoutingHints,
 } from "./router-chain";
@@ -24,17 +24,17 @@ export class DecoratorRouter implements Router {
   }
 
   /** Where the decorators place `entity` for reads. */
-  dbForRead(entity: EntityClass, hints: RoutingHints): DatabaseRef {
+  dbForRead(entity: RoutableEntity, hints: RoutingHints): DatabaseRef {
     return this.#route(entity, hints, "read");
   }
 
   /** Where the decorators place `entity` for writes. */
-  dbForWrite(entity: EntityClass, hints: RoutingHints): DatabaseRef {
+  dbForWrite(entity: RoutableEntity, hints: RoutingHints): DatabaseRef {
     return this.#route(entity, hints, "write");
   }
 
   /** Allows relations inside one placement group; no opinion otherwise. */
-  allowRelation(a: EntityClass, b: EntityClass): boolean | undefined {
+  allowRelation(a: RoutableEntity, b: RoutableEntity): boolean | undefined {
     return this.#registry.placementOf(a).group === this.#registry.placementOf(b).group
       ? true
       : undefined;
@@ -45,7 +45,7 @@ export class DecoratorRouter implements Router {
     return isTenantRef(db) ? group === TENANT_GROUP : group === db;
   }
 
-  #route(entity: EntityClass, hints: RoutingHints, operation: string): DatabaseRef {
+  #route(entity: RoutableEntity, hints: RoutingHints, operation: string): DatabaseRef {
     const placement = this.#registry.placementOf(entity);
     if (!placement.external) return placement.group;
     if (hints.tenant === undefined) throw NoTenantContextError.forEntity(placement.name, operation);

@@ -1,8 +1,17 @@
+import type { EntitySchema } from "typeorm";
 import { ConfigurationError } from "../errors";
+import { entityNameOf } from "../registry/entity-name";
 
 /** A class constructor used as an entity target. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export type EntityClass = Function;
+
+/**
+ * An entity as routers see it: its class, or, for an entity defined by an `EntitySchema`, the
+ * schema object itself (the one listed in `entities`), whether or not it has a `target` class.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RoutableEntity = EntityClass | EntitySchema<any>;
 
 /** The kind of operation being routed. */
 export type Operation = "read" | "write";
@@ -37,11 +46,11 @@ type Answer<T> = T | undefined | null;
  */
 export interface Router {
   /** The database to read `entity` from. */
-  dbForRead?(entity: EntityClass, hints: RoutingHints): Answer<DatabaseRef>;
+  dbForRead?(entity: RoutableEntity, hints: RoutingHints): Answer<DatabaseRef>;
   /** The database to write `entity` to. */
-  dbForWrite?(entity: EntityClass, hints: RoutingHints): Answer<DatabaseRef>;
+  dbForWrite?(entity: RoutableEntity, hints: RoutingHints): Answer<DatabaseRef>;
   /** Whether a relation between `a` and `b` is allowed. */
-  allowRelation?(a: EntityClass, b: EntityClass, hints: RoutingHints): Answer<boolean>;
+  allowRelation?(a: RoutableEntity, b: RoutableEntity, hints: RoutingHints): Answer<boolean>;
   /** Whether migrations of `group` may run on database `db`. */
   allowMigrate?(db: DatabaseRef, group: string, hints: RoutingHints): Answer<boolean>;
 }
@@ -63,17 +72,17 @@ export class RouterChain {
   }
 
   /** The first definite read route for `entity`, or `undefined`. */
-  dbForRead(entity: EntityClass, hints: RoutingHints): DatabaseRef | undefined {
+  dbForRead(entity: RoutableEntity, hints: RoutingHints): DatabaseRef | undefined {
     return this.#route("dbForRead", entity, hints);
   }
 
   /** The first definite write route for `entity`, or `undefined`. */
-  dbForWrite(entity: EntityClass, hints: RoutingHints): DatabaseRef | undefined {
+  dbForWrite(entity: RoutableEntity, hints: RoutingHints): DatabaseRef | undefined {
     return this.#route("dbForWrite", entity, hints);
   }
 
   /** The first definite answer on a relation between `a` and `b`, or `undefined`. */
-  allowRelation(a: EntityClass, b: EntityClass, hints: RoutingHints): boolean | undefined {
+  allowRelation(a: RoutableEntity, b: RoutableEntity, hints: RoutingHints): boolean | undefined {
     for (const [index, router] of this.#routers.entries()) {
       const answer = router.allowRelation?.(a, b, hints);
       if (answer !== undefined && answer !== null)
@@ -94,7 +103,7 @@ export class RouterChain {
 
   #route(
     method: "dbForRead" | "dbForWrite",
-    entity: EntityClass,
+    entity: RoutableEntity,
     hints: RoutingHints,
   ): DatabaseRef | undefined {
     const routers = this.#routers;
@@ -109,7 +118,7 @@ export class RouterChain {
       }
       throw ConfigurationError.invalid(
         `routers[${index}].${method}`,
-        `it returned ${JSON.stringify(answer)} for entity "${entity.name}"`,
+        `it returned ${JSON.stringify(answer)} for entity "${entityNameOf(entity)}"`,
         `Return an alias string, { tenant: id }, or undefined for "no opinion".`,
       );
     }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { DataSourceOptions, QueryRunner } from "typeorm";
 import { sleep } from "../../concurrency/sleep";
 import type { Dialect, ScratchDatabase } from "../dialect";
+import { mysqlReadOnly } from "./mysql-read-only";
 import { databaseOf, onServer, quote, renamed, type MysqlOptions } from "./mysql-server";
 
 // GET_LOCK is a named lock of the whole server, held by the session (not the transaction): a
@@ -35,6 +36,7 @@ async function lockName(queryRunner: QueryRunner, scope: string): Promise<string
 export const mysqlDialect: Dialect = {
   types: ["mysql", "mariadb"],
   transactionalDdl: false,
+  readOnly: mysqlReadOnly,
   async lockMigrations(
     queryRunner: QueryRunner,
     scope: string,

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { DataSourceOptions, QueryRunner } from "typeorm";
 import { sleep } from "../../concurrency/sleep";
+import { postgresReadOnly } from "./postgres-read-only";
 import type { Dialect, ScratchDatabase } from "../dialect";
 import { onServer, quote, renamed, split, type PostgresDataSourceOptions } from "./postgres-server";
 
@@ -13,6 +14,7 @@ const LOCK_SQL = "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked";
 /** PostgreSQL: transaction-scoped advisory locks, polled until the timeout. */
 export const postgresDialect: Dialect = {
   types: ["postgres"],
+  readOnly: postgresReadOnly,
   async lockMigrations(
     queryRunner: QueryRunner,
     scope: string,

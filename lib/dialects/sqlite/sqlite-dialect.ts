@@ -2,11 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { DataSourceOptions } from "typeorm";
+import { sqliteReadOnly } from "./sqlite-read-only";
 import type { Dialect, ScratchDatabase } from "../dialect";
 
 /** SQLite, through better-sqlite3 (`better-sqlite3`) or node-sqlite3 (`sqlite`, TypeORM 0.3). */
 export const sqliteDialect: Dialect = {
   types: ["better-sqlite3", "sqlite"],
+  readOnly: sqliteReadOnly,
   // SQLite serializes writers itself: a second process's write waits for this transaction
   // (and fails rather than duplicate work if its view is stale). In-process migrators are
   // serialized by the migrator's mutex.

@@ -8,6 +8,11 @@ import {
 } from "../../errors";
 import { checkSchemaName, reservedSchemaReason, tenantMark } from "../owned-storage";
 import { SharedPostgresPool } from "./shared-postgres-pool";
+import {
+  SCHEMA_PLACEHOLDER,
+  refuseUnscoped,
+  scopeToSchema,
+} from "../../dialects/postgres/schema-scope";
 import type { BulkMigrationState, TenantStrategy } from "./tenant-strategy";
 
 // Derived from DataSourceOptions: TypeORM 0.3 has no typeorm/driver/postgres/PostgresDataSourceOptions.
@@ -39,12 +44,14 @@ const DROP_LOCK_TIMEOUT = "2s";
 /**
  * Puts every tenant in a schema of one PostgreSQL database.
  *
- * - ORM queries use schema-qualified table names (each tenant DataSource has its `schema`),
- *   so they can never reach another tenant's tables.
- * - Raw SQL in migrations, `router.query({ tenant })` and transactions runs after
- *   `SET LOCAL search_path`, which ends with the transaction: nothing leaks to the next
- *   borrower of the connection, with or without PgBouncer in transaction mode.
- * - All tenant DataSources share one connection pool capped at `maxConnections`.
+ * - Every tenant shares one DataSource and one entity metadata set, built with a placeholder
+ *   schema; each statement names its tenant's schema in place of it, so ORM queries can
+ *   never reach another tenant's tables. Opening a tenant costs no metadata and no query.
+ * - Raw SQL (repository and manager `query`, `router.query({ tenant })`, migrations,
+ *   transactions) runs after `SET LOCAL search_path TO "<schema>"` (no `public` after it),
+ *   which ends with the transaction: nothing leaks to the next borrower of the connection,
+ *   with or without PgBouncer in transaction mode.
+ * - One connection pool capped at `maxConnections` serves every tenant.
  * - Migration state of every tenant is read with one query.
  * - `tenants.create` creates the schema and marks it in one transaction
  *   (`COMMENT ON SCHEMA … IS 'typeorm-router tenant <id>'`); `tenants.drop` drops only a schema
@@ -102,24 +109,33 @@ export function schemaPerTenant(options: SchemaPerTenantOptions): TenantStrategy
   const run = async (sql: string, parameters?: unknown[]): Promise<Record<string, unknown>[]> =>
     (await pool().pool.query(sql, parameters)).rows as Record<string, unknown>[];
 
+  const optionsWith = (schema: string): DataSourceOptions => ({
+    ...options.base,
+    schema,
+    driver: pool().driver,
+    // Never pg-native: TypeORM would swap the shared pool's `pg` for `pg.native`, whose
+    // pools are per DataSource (PostgresDriver.loadDependencies), and it would try to
+    // require("pg-native") on every open, a failed module lookup each time.
+    nativeDriver: false,
+    poolSize: maxConnections,
+  });
+
   return Object.freeze({
     name: "schema-per-tenant",
     scopeDescription: "a schema reached through SET LOCAL search_path",
-    optionsFor(tenant: string): DataSourceOptions {
-      return {
-        ...options.base,
-        schema: schemaOf(tenant),
-        driver: pool().driver,
-        // Never pg-native: TypeORM would swap the shared pool's `pg` for `pg.native`, whose
-        // pools are per DataSource (PostgresDriver.loadDependencies), and it would try to
-        // require("pg-native") on every tenant open, a failed module lookup each time.
-        nativeDriver: false,
-        poolSize: maxConnections,
-      };
-    },
-    async scopeTransaction(tenant: string, queryRunner: QueryRunner): Promise<void> {
-      await queryRunner.query(`SET LOCAL search_path TO ${quote(schemaOf(tenant))}, public`);
-    },
+    optionsFor: (tenant: string): DataSourceOptions => optionsWith(schemaOf(tenant)),
+    shared: Object.freeze({
+      get options() {
+        return optionsWith(SCHEMA_PLACEHOLDER);
+      },
+      storageOf: schemaOf,
+      scope: (queryRunner: QueryRunner, tenant: string) =>
+        scopeToSchema(queryRunner, schemaOf(tenant)),
+      unscoped: refuseUnscoped,
+    }),
+    // Runners are scoped by `shared.scope` already; this only says that raw SQL on a tenant
+    // needs a transaction (SET LOCAL), which refuses transaction = false migrations.
+    async scopeTransaction(): Promise<void> {},
     async createStorage(tenant: string): Promise<void> {
       const schema = ownSchemaOf(tenant, "create");
       try {

@@ -4,6 +4,21 @@ import type { StorageContext } from "../owned-storage";
 /** Applied migration names per tenant and migrations table, read in one go. */
 export type BulkMigrationState = ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
 
+/** Tenants that are schemas of one database, sharing one DataSource and one metadata set. */
+export interface SharedDatabaseTenancy {
+  /**
+   * The options of the one DataSource every tenant shares; its metadata is built once, with
+   * a placeholder schema that `scope` replaces per statement.
+   */
+  readonly options: DataSourceOptions;
+  /** The schema (or other storage name) of `tenant`. */
+  storageOf(tenant: string): string;
+  /** Scopes a runner of the shared DataSource to `tenant`'s storage (see `scopeToSchema`). */
+  scope(queryRunner: QueryRunner, tenant: string): QueryRunner;
+  /** Guards a runner of the shared DataSource that no tenant scoped (see `refuseUnscoped`). */
+  unscoped(queryRunner: QueryRunner): QueryRunner;
+}
+
 /**
  * How tenants map to databases. A strategy turns a (validated) tenant id into the options of
  * that tenant's DataSource; driver-specific strategies live in this folder only. The optional
@@ -12,6 +27,11 @@ export type BulkMigrationState = ReadonlyMap<string, ReadonlyMap<string, Readonl
 export interface TenantStrategy {
   /** A short description for messages, e.g. `database-per-tenant`. */
   readonly name: string;
+  /**
+   * Set when tenants share one database (schemas): a tenant is then a scope applied to that
+   * database's connections, not a DataSource of its own.
+   */
+  readonly shared?: SharedDatabaseTenancy;
   /** The DataSource options of `tenant`'s database. Must not open connections. */
   optionsFor(tenant: string): DataSourceOptions;
   /**
