@@ -126,5 +126,60 @@ for (const driver of DRIVERS) {
         await plain.destroy();
       }
     });
+
+    it("hands a transaction's repositories its queryRunner, and withRepository() rebinds routed ones", async () => {
+      const custom = router.getRepository(Entry).extend({
+        async add(this: import("typeorm").Repository<Entry>, text: string) {
+          return this.save({ text });
+        },
+      });
+      await expect(
+        withTenant("b", () =>
+          router.transaction(async (manager) => {
+            const entries = manager.getRepository(Entry);
+            expect(entries.queryRunner).toBe(manager.queryRunner);
+            // A locking read as the first statement: it needs the transaction to be active.
+            const locked =
+              driver.name === "postgres"
+                ? manager.createQueryBuilder(Entry, "e").setLock("pessimistic_write")
+                : manager.createQueryBuilder(Entry, "e");
+            expect(await locked.getMany()).toHaveLength(0);
+            await manager.withRepository(custom).add("b: custom in transaction");
+            expect(await locked.getMany()).toHaveLength(1);
+            throw ROLLBACK;
+          }),
+        ),
+      ).rejects.toBe(ROLLBACK);
+      expect(await textsIn("b")).toEqual([]);
+    });
+
+    it("keeps methods assigned on a routing runner, and a restore does not loop", async () => {
+      const dataSource = await withTenant("a", () => router.dataSourceFor(Entry));
+      const first = dataSource.createQueryRunner();
+      const second = dataSource.createQueryRunner();
+      expect(first.manager).not.toBe(second.manager);
+      expect(first.manager.queryRunner).toBe(first);
+      const original = first.query;
+      const seen: string[] = [];
+      first.query = ((sql: string, ...rest: unknown[]) => {
+        seen.push(sql);
+        return (original as (...args: unknown[]) => Promise<unknown>)(sql, ...rest);
+      }) as typeof first.query;
+      try {
+        expect(await first.manager.count(Entry)).toBeGreaterThanOrEqual(2);
+        expect(seen.some((sql) => /count/i.test(sql))).toBe(true);
+        first.query = original;
+        expect(await first.query("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+      } finally {
+        await first.release();
+        await second.release();
+      }
+    });
+
+    it("rejects save(1) with TypeORM's MustBeEntityError", async () => {
+      await expect(withTenant("a", () => router.manager.save(1 as never))).rejects.toBeInstanceOf(
+        MustBeEntityError,
+      );
+    });
   });
 }

@@ -191,22 +191,22 @@ export class OperationRunner {
   }
 
   /**
-   * The routing DataSource of the tenant databases, for statements that name no entity inside
-   * `withTenant`; `undefined` when no tenant is in context or no tenants are configured.
-   */
-  tenantDataSource(): DataSource | undefined {
-    if (routingContext()?.tenant === undefined) return undefined;
-    return this.#props.blueprints.get(TENANT_GROUP);
-  }
-
-  /**
    * The binder of a routing query runner of `group`'s DataSource: when its first SQL is
    * about to run, it routes by the entity the statement names (else by `group`'s rule) in the
    * context of that moment, then takes the pinned transaction's connection or a connection of
    * the target, with a pool reference held until the runner is released.
    */
   binderFor(group: string | undefined): HintBinder {
-    return (hint) => () => this.#bind(group, hint);
+    return (hint) => ({
+      bind: (_mode, told) =>
+        this.#bind(
+          group,
+          hint.entity === undefined && told
+            ? { entity: told.entity as EntityClass | string, operation: told.operation }
+            : hint,
+        ),
+      joinsTransaction: joinsTransaction,
+    });
   }
 
   /**
@@ -256,11 +256,10 @@ export class OperationRunner {
       let view = this.#views.get(lease.dataSource);
       if (!view) {
         // On the target's own metadata (a reopened DataSource of the target builds the same).
-        view = createRoutingView(
-          lease.dataSource,
-          lease.dataSource.options,
-          () => () => this.#bindTarget(target, "dataSourceFor()"),
-        );
+        view = createRoutingView(lease.dataSource, lease.dataSource.options, () => ({
+          bind: () => this.#bindTarget(target, "dataSourceFor()"),
+          joinsTransaction: joinsTransaction,
+        }));
         this.#views.set(lease.dataSource, view);
       }
       return view;
@@ -358,4 +357,9 @@ export class OperationRunner {
     if (operation === "write") this.assertWritable(target, method);
     return this.replicaOrPrimary(target, operation);
   }
+}
+
+// Whether a routing runner made now will join an open `router.transaction()`.
+function joinsTransaction(): boolean {
+  return routingContext()?.transaction !== undefined;
 }

@@ -15,8 +15,10 @@ import {
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
 import { UnroutableOperationError } from "../errors";
 import type { OperationRunner } from "./operation-runner";
+import { RoutedRepository } from "./routed-repository";
+import { HINT_ENTITY } from "./routing-query-runner";
 import type { EntityClass, Operation } from "../routing/router-chain";
-import { routingContext } from "../context/tenant-context";
+import { currentTenant, routingContext } from "../context/tenant-context";
 
 /** What the routed manager delegates back to its router. */
 export interface RoutedManagerHooks {
@@ -90,7 +92,8 @@ type AnyMethod = (...args: unknown[]) => Promise<unknown> | unknown;
  */
 export class RoutedEntityManager extends EntityManager {
   readonly #runner: OperationRunner;
-  readonly #hooks: RoutedManagerHooks;
+  #hooks: RoutedManagerHooks;
+  #transactional = false;
   #facade: DataSource | undefined;
 
   /** @internal Built by TenantRouter. */
@@ -147,6 +150,7 @@ export class RoutedEntityManager extends EntityManager {
    */
   forTransaction(): EntityManager {
     const manager = new RoutedEntityManager(this.#runner, this.#hooks);
+    const repositories = new Map<unknown, Repository<ObjectLiteral>>();
     let unpinned: QueryRunner | undefined;
     Object.defineProperty(manager, "queryRunner", {
       configurable: true,
@@ -154,6 +158,21 @@ export class RoutedEntityManager extends EntityManager {
         routingContext()?.transaction?.pinnedManagerAnywhere()?.queryRunner ??
         (unpinned ??= this.#runner.entityLessDataSource().createQueryRunner()),
     });
+    // As TypeORM's transactional managers: repositories on this manager and its runner.
+    manager.#hooks = {
+      ...this.#hooks,
+      getRepository: <T extends ObjectLiteral>(target: EntityTarget<T>) => {
+        let repository = repositories.get(target);
+        if (!repository) {
+          this.#runner.metadataManager(target as EntityClass | string);
+          repository = new RoutedRepository(target as EntityTarget<ObjectLiteral>, manager);
+          Object.defineProperty(repository, "queryRunner", { get: () => manager.queryRunner });
+          repositories.set(target, repository);
+        }
+        return repository as Repository<T>;
+      },
+    };
+    manager.#transactional = true;
     return manager;
   }
 
@@ -187,7 +206,7 @@ export class RoutedEntityManager extends EntityManager {
       const target = entityClass as EntityTarget<Entity>;
       return this.#runner
         .routingDataSource(target as EntityClass | string)
-        .createQueryBuilder(target, alias, queryRunner);
+        .createQueryBuilder(target, alias, queryRunner ?? this.#runnerFor(target));
     }
     const runner = entityClass as QueryRunner | undefined;
     const pinned = routingContext()?.transaction?.pinnedManagerAnywhere();
@@ -195,6 +214,22 @@ export class RoutedEntityManager extends EntityManager {
     return this.#runner
       .entityLessDataSource()
       .createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
+  }
+
+  // A transaction's manager builds on its own runner, as TypeORM's does: the pinned
+  // connection (if the entity routes there; else CrossDatabaseTransactionError), or the
+  // manager's runner, told which entity its first statement names.
+  #runnerFor(target: EntityTarget<ObjectLiteral>): QueryRunner | undefined {
+    if (!this.#transactional) return undefined;
+    const entity = target as EntityClass | string;
+    const transaction = routingContext()?.transaction;
+    if (transaction?.pinnedManagerAnywhere()) {
+      const routed = this.#runner.route(entity, "read", undefined, "createQueryBuilder");
+      return transaction.pinnedManager(routed, "createQueryBuilder")?.queryRunner;
+    }
+    const runner = this.queryRunner;
+    if (runner) Reflect.set(runner, HINT_ENTITY, { entity, operation: "read" });
+    return runner;
   }
 
   /**
@@ -207,9 +242,8 @@ export class RoutedEntityManager extends EntityManager {
     try {
       const pinned = routingContext()?.transaction?.pinnedManagerAnywhere();
       if (pinned) return pinned.query(query, parameters) as Promise<T>;
-      const tenant = this.#runner.tenantDataSource();
-      if (tenant) return tenant.query<T>(query, parameters);
-      throw UnroutableOperationError.withoutTarget("query");
+      if (currentTenant() === undefined) throw UnroutableOperationError.withoutTarget("query");
+      return this.#runner.entityLessDataSource().query<T>(query, parameters);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -236,6 +270,14 @@ export class RoutedEntityManager extends EntityManager {
     repository: R,
   ): R {
     if (repository.manager === this) return repository;
+    if (repository instanceof RoutedRepository) {
+      // TypeORM's own recipe (EntityManager.withRepository), on this manager.
+      const { target, manager, queryRunner, ...own } = repository;
+      void manager;
+      void queryRunner;
+      const rebound = new (repository.constructor as typeof RoutedRepository)(target, this);
+      return Object.assign(rebound, own) as unknown as R;
+    }
     throw UnroutableOperationError.unsupported(
       "withRepository() with a repository that is not routed",
       "Use router.getRepository(Entity) (or its .extend()) instead; it follows the transaction by itself.",
@@ -279,7 +321,9 @@ export class RoutedEntityManager extends EntityManager {
       instance = (named ? args[1] : first) as object | undefined;
       if (Array.isArray(instance) && instance.length === 0) return Promise.resolve(instance);
       // TypeORM's own errors for what it cannot persist (EntityPersistExecutor).
-      if (!instance) return Promise.reject(new MustBeEntityError(name, instance));
+      if (!instance || typeof instance !== "object") {
+        return Promise.reject(new MustBeEntityError(name, instance));
+      }
       if (!named) target = (Array.isArray(first) ? first[0] : first)?.constructor;
       if (target === Object) return Promise.reject(new CannotDetermineEntityError(name));
     } else if ((name === "hasId" || name === "getId") && args.length === 1) {

@@ -6,9 +6,17 @@ import {
   type QueryRunner,
   type SelectQueryBuilder,
 } from "typeorm";
+import type { EntityManager } from "typeorm";
 import type { OperationRunner } from "./operation-runner";
-import type { RoutedEntityManager } from "./routed-entity-manager";
 import type { EntityClass } from "../routing/router-chain";
+
+/** What a routed repository needs from its manager (the routed manager provides it). */
+export interface RoutingManager extends EntityManager {
+  /** The runner routed calls share. */
+  readonly runner: OperationRunner;
+  /** The metadata of `target`, from its placement's metadata. */
+  metadataOf(target: EntityTarget<ObjectLiteral>): EntityMetadata;
+}
 
 /**
  * A Repository whose every call is routed by the router: it is one stable object that
@@ -18,17 +26,13 @@ import type { EntityClass } from "../routing/router-chain";
  */
 export class RoutedRepository<Entity extends ObjectLiteral> extends Repository<Entity> {
   /** @internal Built by TenantRouter; `.extend()` calls it with the same arguments. */
-  constructor(
-    target: EntityTarget<Entity>,
-    manager: RoutedEntityManager,
-    queryRunner?: QueryRunner,
-  ) {
+  constructor(target: EntityTarget<Entity>, manager: RoutingManager, queryRunner?: QueryRunner) {
     super(target, manager, queryRunner);
   }
 
   /** The entity's metadata, from a never-connected DataSource of its placement. */
   override get metadata(): EntityMetadata {
-    return (this.manager as RoutedEntityManager).metadataOf(this.target);
+    return (this.manager as RoutingManager).metadataOf(this.target);
   }
 
   /**
@@ -78,6 +82,6 @@ export class RoutedRepository<Entity extends ObjectLiteral> extends Repository<E
   }
 
   #runner(): OperationRunner {
-    return (this.manager as RoutedEntityManager).runner;
+    return (this.manager as RoutingManager).runner;
   }
 }

@@ -6,7 +6,11 @@ import {
   type ReplicationMode,
 } from "typeorm";
 import type { EntityClass, Operation } from "../routing/router-chain";
-import { createRoutingQueryRunner, type RunnerBinder } from "./routing-query-runner";
+import {
+  createRoutingQueryRunner,
+  unboundRunners,
+  type RunnerBinder,
+} from "./routing-query-runner";
 
 /** What a routing runner knows about the statement it will run. */
 export interface StatementHint {
@@ -19,7 +23,6 @@ export interface StatementHint {
 export type HintBinder = (hint: StatementHint) => RunnerBinder;
 
 const ROUTE_BUILDER = Symbol.for("typeorm-router.route-builder");
-const UNBOUND = Symbol("typeorm-router.unbound-query-runner");
 const HOOKED = Symbol.for("typeorm-router.obtain-query-runner");
 
 interface BuilderInternals {
@@ -50,9 +53,7 @@ type RouteBuilder = (builder: BuilderInternals) => QueryRunner;
  */
 export function makeRoutingDataSource(dataSource: DataSource, bindFor: HintBinder): void {
   installBuilderHook();
-  const owner = dataSource as DataSource & { [UNBOUND]?: DataSource["createQueryRunner"] };
-  // A view keeps its base's never-connected runners for SQL text and sync helpers.
-  const unbound = owner[UNBOUND] ?? dataSource.createQueryRunner.bind(dataSource);
+  const unbound = unboundRunners(dataSource);
   const create = (mode: ReplicationMode, hint: StatementHint): QueryRunner =>
     createRoutingQueryRunner(dataSource, unbound(mode), mode, bindFor(hint));
   const route: RouteBuilder = (builder) => {
@@ -64,7 +65,6 @@ export function makeRoutingDataSource(dataSource: DataSource, bindFor: HintBinde
   const own = (value: unknown) => ({ value, writable: true, configurable: true });
   // Own properties, defined rather than assigned: a view's prototype may hold read-only ones.
   Object.defineProperties(dataSource, {
-    [UNBOUND]: own(unbound),
     [ROUTE_BUILDER]: own(route),
     createQueryRunner: own((mode: ReplicationMode = "master") =>
       create(mode, { operation: mode === "slave" ? "read" : "write" }),

@@ -1,4 +1,10 @@
-import type { DataSource, QueryRunner, ReplicationMode } from "typeorm";
+import type {
+  DataSource,
+  EntityTarget,
+  ObjectLiteral,
+  QueryRunner,
+  ReplicationMode,
+} from "typeorm";
 import { Broadcaster } from "typeorm/subscriber/Broadcaster";
 
 /** The connection a routing query runner got once it knew where to go. */
@@ -9,8 +15,31 @@ export interface RunnerBinding {
   release(): Promise<void>;
 }
 
-/** Picks the target when SQL is about to run, and returns the connection to run it on. */
-export type RunnerBinder = (mode: ReplicationMode) => Promise<RunnerBinding>;
+/** The entity a statement names, set on a routing runner before it is bound. */
+export interface EntityHint {
+  readonly entity: EntityTarget<ObjectLiteral>;
+  readonly operation: "read" | "write";
+}
+
+/**
+ * Tells a routing runner that is not bound yet which entity its first statement will name
+ * (for a runner handed to a query builder): ignored once it is bound, and by other runners.
+ */
+export const HINT_ENTITY = Symbol.for("typeorm-router.hint-entity");
+
+/** Where a routing query runner will run, decided when its first SQL is about to run. */
+export interface RunnerBinder {
+  /**
+   * Picks the target in the context of that moment (by `hint` when the runner was told the
+   * entity of its first statement) and returns the connection to use.
+   */
+  bind(mode: ReplicationMode, hint?: EntityHint): Promise<RunnerBinding>;
+  /**
+   * Whether it will join a transaction already open in this context (`router.transaction`):
+   * until it is bound, the runner then reports `isTransactionActive`, as its connection will.
+   */
+  joinsTransaction(): boolean;
+}
 
 // Runner methods that return promises without being declared `async` in TypeORM: they must
 // wait for the binding like the async ones.
@@ -19,32 +48,39 @@ const DEFERRED = new Set<PropertyKey>(["connect", "stream", "changeTableComment"
 // the code holding them (subscribers get this runner, `manager` runs on it).
 const OWN = new Set<PropertyKey>(["manager", "broadcaster", "data"]);
 
+type Method = (...args: unknown[]) => unknown;
+
 /**
  * A QueryRunner that does not know its database until SQL is about to run. TypeORM creates it
  * synchronously (a query builder's `getMany()`, `manager.save()`, a tree repository); its
- * first asynchronous call asks `bind` for the connection, in the async context of that call
+ * first asynchronous call asks `binder` for the connection, in the async context of that call
  * (the tenant then in `withTenant`). The connection, and the pool reference that keeps its
  * target open, are held until `release()`: nothing is evicted under a running builder, stream
  * or transaction.
  *
- * Before it is bound, synchronous helpers (SQL text builders) run on a never-connected runner
- * of `dataSource`, which shares its `data`, `manager` and `broadcaster` with this runner.
+ * Before it is bound, synchronous helpers (SQL text builders) run on `unbound`, a
+ * never-connected runner made for this runner alone, which keeps its `data`, `manager` and
+ * `broadcaster`. Methods assigned on it (a spy, a patch, a restore) stay in force, before and
+ * after it is bound.
  */
 export function createRoutingQueryRunner(
   dataSource: DataSource,
   unbound: QueryRunner,
   mode: ReplicationMode,
-  bind: RunnerBinder,
+  binder: RunnerBinder,
 ): QueryRunner {
   let binding: RunnerBinding | undefined;
   let binding$: Promise<RunnerBinding> | undefined;
   let released = false;
-  const boundMethods = new Map<PropertyKey, unknown>();
+  let hint: EntityHint | undefined;
+  const patched = new Map<PropertyKey, unknown>();
+  const boundMethods = new Map<PropertyKey, Method>();
+  const deferredMethods = new Map<PropertyKey, Method>();
 
   const ensureBound = (): Promise<RunnerBinding> => {
     if (binding) return Promise.resolve(binding);
     if (released) return Promise.reject(new Error("Query runner already released."));
-    binding$ ??= bind(mode).then(
+    binding$ ??= binder.bind(mode, hint).then(
       (bound) => {
         const real = bound.queryRunner as QueryRunner & { data: unknown };
         real.data = unbound.data;
@@ -68,37 +104,54 @@ export function createRoutingQueryRunner(
     await bound?.release();
   };
 
+  // A method of the real runner, called on it (TypeORM's internals then see the real one).
+  const boundMethod = (real: QueryRunner, property: PropertyKey, value: Method): Method => {
+    let method = boundMethods.get(property);
+    if (!method) {
+      method = value.bind(real);
+      boundMethods.set(property, method);
+    }
+    return method;
+  };
+  // Before binding: one stable stand-in per method, which binds first.
+  const deferredMethod = (property: PropertyKey): Method => {
+    let method = deferredMethods.get(property);
+    if (!method) {
+      method = (...args: unknown[]) =>
+        ensureBound().then(({ queryRunner }) =>
+          Reflect.apply(queryRunner[property as keyof QueryRunner] as Method, queryRunner, args),
+        );
+      deferredMethods.set(property, method);
+    }
+    return method;
+  };
+
   const proxy: QueryRunner = new Proxy(unbound, {
     get(target, property) {
       if (property === "release") return release;
       if (property === "isReleased") return released;
-      if (OWN.has(property)) return target[property as keyof QueryRunner];
+      if (patched.has(property)) return patched.get(property);
+      if (OWN.has(property)) return Reflect.get(target, property, proxy);
       const real = binding?.queryRunner;
       if (real) {
         const value = real[property as keyof QueryRunner] as unknown;
-        if (typeof value !== "function") return value;
-        let method = boundMethods.get(property);
-        if (!method) {
-          method = (value as (...args: unknown[]) => unknown).bind(real);
-          boundMethods.set(property, method);
-        }
-        return method;
+        return typeof value === "function" ? boundMethod(real, property, value as Method) : value;
       }
-      const value = target[property as keyof QueryRunner] as unknown;
+      if (property === "isTransactionActive") return binder.joinsTransaction();
+      const value = Reflect.get(target, property, proxy) as unknown;
       if (typeof value !== "function") return value;
       if (!DEFERRED.has(property) && value.constructor.name !== "AsyncFunction") return value;
-      return (...args: unknown[]) =>
-        ensureBound().then(({ queryRunner }) =>
-          Reflect.apply(
-            queryRunner[property as keyof QueryRunner] as (...a: unknown[]) => unknown,
-            queryRunner,
-            args,
-          ),
-        );
+      return deferredMethod(property);
     },
     set(target, property, value) {
-      const real = binding?.queryRunner;
-      if (real && !OWN.has(property)) Reflect.set(real, property, value);
+      if (property === HINT_ENTITY) {
+        hint ??= binding$ ? undefined : (value as EntityHint);
+        return true;
+      }
+      // Functions assigned from outside (spies, patches and their restores) are this runner's
+      // own; state goes where TypeORM keeps it.
+      if (typeof value === "function" && !OWN.has(property)) patched.set(property, value);
+      else if (binding && !OWN.has(property)) Reflect.set(binding.queryRunner, property, value);
       else Reflect.set(target, property, value);
       return true;
     },
@@ -108,4 +161,18 @@ export function createRoutingQueryRunner(
     broadcaster: new Broadcaster(proxy),
   });
   return proxy;
+}
+
+/**
+ * Makes never-connected runners of `dataSource`'s driver, one new object per call. TypeORM's
+ * SQLite drivers hand out one shared runner (`driver.createQueryRunner()` is a singleton), so
+ * the runner class is constructed directly instead.
+ */
+export function unboundRunners(dataSource: DataSource): (mode: ReplicationMode) => QueryRunner {
+  type RunnerClass = new (driver: DataSource["driver"], mode: ReplicationMode) => QueryRunner;
+  let runnerClass: RunnerClass | undefined;
+  return (mode) => {
+    runnerClass ??= dataSource.driver.createQueryRunner(mode).constructor as RunnerClass;
+    return new runnerClass(dataSource.driver, mode);
+  };
 }
