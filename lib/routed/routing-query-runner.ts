@@ -131,7 +131,7 @@ export function createRoutingQueryRunner(
       if (property === "release") return release;
       if (property === "isReleased") return released;
       if (patched.has(property)) return patched.get(property);
-      if (OWN.has(property)) return Reflect.get(target, property, proxy);
+      if (OWN.has(property)) return own(target, property);
       const real = binding?.queryRunner;
       if (real) {
         const value = real[property as keyof QueryRunner] as unknown;
@@ -150,16 +150,23 @@ export function createRoutingQueryRunner(
       }
       // Functions assigned from outside (spies, patches and their restores) are this runner's
       // own; state goes where TypeORM keeps it.
-      if (typeof value === "function" && !OWN.has(property)) patched.set(property, value);
+      if (property === "manager") manager = value;
+      else if (property === "broadcaster") broadcaster = value;
+      else if (typeof value === "function") patched.set(property, value);
       else if (binding && !OWN.has(property)) Reflect.set(binding.queryRunner, property, value);
       else Reflect.set(target, property, value);
       return true;
     },
   });
-  Object.assign(unbound, {
-    manager: dataSource.createEntityManager(proxy),
-    broadcaster: new Broadcaster(proxy),
-  });
+  // The manager and the broadcaster run on this runner, not on the stand-in: made on first
+  // use (most builders never ask for them).
+  let manager: unknown;
+  let broadcaster: unknown;
+  const own = (target: QueryRunner, property: PropertyKey): unknown => {
+    if (property === "manager") return (manager ??= dataSource.createEntityManager(proxy));
+    if (property === "broadcaster") return (broadcaster ??= new Broadcaster(proxy));
+    return Reflect.get(target, property, proxy);
+  };
   return proxy;
 }
 
