@@ -287,13 +287,17 @@ describe("the packed tarball (npm pack), installed offline into scratch apps", (
 
   for (const withJest of [false, true]) {
     for (const setup of SETUPS) {
-      it(`type-checks with skipLibCheck: false: ${setup.name}, ${withJest ? "with" : "without"} @types/jest`, async () => {
-        const app = withJest ? apps.with : apps.without;
-        expect(existsSync(path.join(app, "node_modules", "@types", "jest"))).toBe(withJest);
-        const result = await checks.get(checkKey(setup, withJest))!;
-        expect(result.output).toBe("");
-        expect(result.ok).toBe(true);
-      }, LOADED_MACHINE_MS);
+      it(
+        `type-checks with skipLibCheck: false: ${setup.name}, ${withJest ? "with" : "without"} @types/jest`,
+        async () => {
+          const app = withJest ? apps.with : apps.without;
+          expect(existsSync(path.join(app, "node_modules", "@types", "jest"))).toBe(withJest);
+          const result = await checks.get(checkKey(setup, withJest))!;
+          expect(result.output).toBe("");
+          expect(result.ok).toBe(true);
+        },
+        LOADED_MACHINE_MS,
+      );
     }
   }
 
