@@ -59,7 +59,8 @@ function gate(): { promise: Promise<void>; open: () => void } {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Retries `assertion` until it passes or `timeoutMs` is over (then its last error is thrown). */
-async function eventually(assertion: () => Promise<void> | void, timeoutMs = 3000): Promise<void> {
+// Generous: it returns as soon as the assertion holds, and a loaded machine is slow to close pools.
+async function eventually(assertion: () => Promise<void> | void, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
