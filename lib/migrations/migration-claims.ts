@@ -2,6 +2,7 @@ import os from "node:os";
 import { Table, type QueryRunner } from "typeorm";
 import { dialectFor } from "../dialects";
 import type { Migration } from "./migration-set";
+import { rememberTable, tableExists } from "./known-tables";
 
 /** A `transaction = false` migration claimed by a migrator that runs it (or ran it and died). */
 export interface MigrationClaim {
@@ -38,7 +39,7 @@ export class MigrationClaims {
 
   /** Creates the table unless it exists. */
   async ensure(queryRunner: QueryRunner): Promise<void> {
-    if (await queryRunner.hasTable(this.name)) return;
+    if (await tableExists(queryRunner, this.name)) return;
     const driver = queryRunner.connection.driver;
     const type = (mapped: keyof typeof driver.mappedDataTypes) =>
       driver.normalizeType({ type: driver.mappedDataTypes[mapped] as string });
@@ -56,11 +57,12 @@ export class MigrationClaims {
       }),
       true,
     );
+    rememberTable(queryRunner, this.name);
   }
 
   /** The claims, keyed by migration name; none when the table does not exist. */
   async read(queryRunner: QueryRunner): Promise<Map<string, MigrationClaim>> {
-    if (!(await queryRunner.hasTable(this.name))) return new Map();
+    if (!(await tableExists(queryRunner, this.name))) return new Map();
     const rows: Record<string, unknown>[] = await queryRunner.manager
       .createQueryBuilder(queryRunner)
       .select("*")
@@ -98,7 +100,7 @@ export class MigrationClaims {
 
   /** Removes the claim of `name` (completed, withdrawn, or resolved). */
   async release(queryRunner: QueryRunner, name: string): Promise<void> {
-    if (!(await queryRunner.hasTable(this.name))) return;
+    if (!(await tableExists(queryRunner, this.name))) return;
     await queryRunner.manager
       .createQueryBuilder(queryRunner)
       .delete()

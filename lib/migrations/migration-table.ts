@@ -1,5 +1,6 @@
 import { Table, type QueryRunner } from "typeorm";
 import type { Migration } from "./migration-set";
+import { rememberTable, tableExists } from "./known-tables";
 
 /** A migration recorded as applied in a database. */
 export interface AppliedMigration {
@@ -22,7 +23,7 @@ export class MigrationTable {
 
   /** Creates the table unless it exists. */
   async ensure(queryRunner: QueryRunner): Promise<void> {
-    if (await queryRunner.hasTable(this.name)) return;
+    if (await tableExists(queryRunner, this.name)) return;
     const driver = queryRunner.connection.driver;
     const type = (mapped: keyof typeof driver.mappedDataTypes) =>
       driver.normalizeType({ type: driver.mappedDataTypes[mapped] as string });
@@ -44,11 +45,12 @@ export class MigrationTable {
       }),
       true,
     );
+    rememberTable(queryRunner, this.name);
   }
 
   /** The applied migrations, oldest first; empty when the table does not exist. */
   async applied(queryRunner: QueryRunner): Promise<AppliedMigration[]> {
-    if (!(await queryRunner.hasTable(this.name))) return [];
+    if (!(await tableExists(queryRunner, this.name))) return [];
     const rows: Record<string, unknown>[] = await queryRunner.manager
       .createQueryBuilder(queryRunner)
       .select("*")

@@ -1,0 +1,25 @@
+import type { QueryRunner } from "typeorm";
+
+// Per connection (query runner), the bookkeeping tables known to exist: one migrate run asks
+// the catalog once per table, not once per migration.
+const known = new WeakMap<QueryRunner, Set<string>>();
+
+/**
+ * Whether table `name` exists on `queryRunner`'s database, asking the catalog only the first
+ * time for this runner (a table seen, or created by the router, is remembered). The runner of
+ * one database's migrate run lives as long as that run, so a table dropped by hand meanwhile
+ * is not noticed: nothing in a run drops the router's own tables.
+ */
+export async function tableExists(queryRunner: QueryRunner, name: string): Promise<boolean> {
+  if (known.get(queryRunner)?.has(name)) return true;
+  const exists = await queryRunner.hasTable(name);
+  if (exists) rememberTable(queryRunner, name);
+  return exists;
+}
+
+/** Remembers that table `name` exists on `queryRunner`'s database (it was just created). */
+export function rememberTable(queryRunner: QueryRunner, name: string): void {
+  let tables = known.get(queryRunner);
+  if (!tables) known.set(queryRunner, (tables = new Set()));
+  tables.add(name);
+}
