@@ -213,8 +213,11 @@ function tenantStorage(
   return {
     create: (tenant) =>
       (strategy?.createStorage ? strategy : ownDatabase).createStorage!(tenant, context),
-    drop: (tenant) =>
-      (strategy?.dropStorage ? strategy : ownDatabase).dropStorage!(tenant, context),
+    prepareDrop: async (tenant) => {
+      const owner = strategy?.dropStorage ? strategy : ownDatabase;
+      if (owner.prepareDropStorage) return owner.prepareDropStorage(tenant, context);
+      return () => owner.dropStorage!(tenant, context);
+    },
   };
 }
 

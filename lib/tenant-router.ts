@@ -259,7 +259,15 @@ export class TenantRouter {
         });
         throw error;
       }
-      await scope.finish(false);
+      try {
+        await scope.finish(false);
+      } catch (error) {
+        // The commit of a tenant dropped meanwhile (maybe by another process): its session
+        // was ended, and the error says so only in driver terms.
+        const tenant = currentTenant();
+        const translated = tenant && (await this.#parts.directory?.translate(tenant, error));
+        throw translated || error;
+      }
       return result;
     });
   }

@@ -120,7 +120,7 @@ for (const mode of modes) {
       ];
       await new Promise((resolve) => setTimeout(resolve, 300));
       const startedAt = Date.now();
-      await main.tenants.drop("victim", { confirm: "victim" });
+      await main.tenants.drop("victim", { confirm: "victim", drainTimeoutMs: 2000 });
       const dropMs = Date.now() - startedAt;
       // Let the other router's refresh interval pass, then check its answers.
       await new Promise((resolve) => setTimeout(resolve, REFRESH_MS * 3));
@@ -128,13 +128,16 @@ for (const mode of modes) {
       await Promise.all(workers);
 
       expect(succeeded).toBeGreaterThan(0);
-      expect(dropMs).toBeLessThan(20_000);
+      // No deadlock: a 2 s drain, then the drop (DROP DATABASE waits for a checkpoint, which
+      // takes seconds on a loaded machine).
+      expect(dropMs).toBeLessThan(45_000);
       const raw = failures.filter(
         (error) =>
           !(error instanceof RoutingError) ||
           !["UNKNOWN_TENANT", "ROUTER_CLOSED"].includes(error.code),
       );
-      expect(raw.map((error) => String(error))).toEqual([]);
+      // With their stacks: where a raw error escaped is what a failure must tell.
+      expect(raw.map((error) => String((error as Error)?.stack ?? error))).toEqual([]);
       await expect(
         withTenant("victim", () => other.getRepository(Tick).count()),
       ).rejects.toMatchObject({ code: "UNKNOWN_TENANT" });

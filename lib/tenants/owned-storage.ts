@@ -145,11 +145,27 @@ export async function dropTenantDatabase(
   options: DataSourceOptions,
   context: StorageContext,
 ): Promise<void> {
+  await (
+    await prepareTenantDatabaseDrop(tenant, options, context)
+  )();
+}
+
+/**
+ * Every check of {@link dropTenantDatabase} (limits, reserved names, the mark), now; resolves
+ * the function that then drops the database (a no-op when it is already gone).
+ *
+ * @throws NameTooLongError, ReservedStorageError or UnownedStorageError: nothing to drop.
+ */
+export async function prepareTenantDatabaseDrop(
+  tenant: string,
+  options: DataSourceOptions,
+  context: StorageContext,
+): Promise<() => Promise<void>> {
   checkTenantDatabase("drop", tenant, options, context);
   const dialect = tenantStorageDialectFor(options);
   const mark = tenantMark(tenant);
   const ownership = await dialect.ownership(options, mark);
-  if (ownership.state === "missing") return;
+  if (ownership.state === "missing") return async () => undefined;
   if (ownership.state === "foreign") {
     throw UnownedStorageError.unmarked(
       tenant,
@@ -158,5 +174,5 @@ export async function dropTenantDatabase(
       dialect.adoptHint(options, mark),
     );
   }
-  await dialect.drop(options);
+  return () => dialect.drop(options);
 }

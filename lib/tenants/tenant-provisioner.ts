@@ -19,7 +19,11 @@ import { span } from "../observability/tracing";
 /** Creates and drops the storage of one tenant (its database, or its schema). */
 export interface TenantStorage {
   create(tenant: string): Promise<void>;
-  drop(tenant: string): Promise<void>;
+  /**
+   * Checks that the tenant's storage may be dropped (reserved names, the router's mark) and
+   * resolves the function that drops it.
+   */
+  prepareDrop(tenant: string): Promise<() => Promise<void>>;
 }
 
 /** Props of {@link TenantProvisioner}; `R` is the router handed to the registration hooks. */
@@ -92,7 +96,7 @@ export class TenantProvisioner<R = never> {
       if (registered) undo.push(registration.unregister?.(tenant, router()) ?? Promise.resolve());
       // Only what this call created is undone: a TenantExistsError from storage.create means
       // another create won, and its storage and registration are not ours to touch.
-      if (created) undo.push(storage.drop(tenant));
+      if (created) undo.push(storage.prepareDrop(tenant).then((drop) => drop()));
       await Promise.all(undo.map((step) => step.catch(this.#warnUndo(tenant))));
       throw error;
     }
@@ -130,11 +134,14 @@ export class TenantProvisioner<R = never> {
     try {
       await span("typeorm_router.tenant.drop", { tenant, operation: "drop" }, async () => {
         await drain(pool.evict(tenantTarget(tenant)), drainTimeoutMs, tenant, this.#log);
+        // Every refusal (reserved, unmarked) before anything changes; the tenant's options may
+        // come from its registration, so they are read before it is removed.
+        const dropStorage = await storage.prepareDrop(tenant);
         // Unregistered before the storage goes, so other processes stop routing to it (their
         // next read of the list) before their connections fail; put back if the drop fails.
         await registration.unregister?.(tenant, router());
         try {
-          await storage.drop(tenant);
+          await dropStorage();
         } catch (error) {
           await registration
             .register?.(tenant, router())

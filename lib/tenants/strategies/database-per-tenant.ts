@@ -5,6 +5,7 @@ import {
   checkTenantDatabaseName,
   createTenantDatabase,
   dropTenantDatabase,
+  prepareTenantDatabaseDrop,
 } from "../owned-storage";
 import type { TenantStrategy } from "./tenant-strategy";
 
@@ -33,6 +34,9 @@ export function databasePerTenant(options: (tenant: string) => DataSourceOptions
     },
     async dropStorage(tenant: string, context = NO_RESERVED_DATABASES): Promise<void> {
       await dropTenantDatabase(tenant, strategy.optionsFor(tenant), context);
+    },
+    prepareDropStorage(tenant: string, context = NO_RESERVED_DATABASES) {
+      return prepareTenantDatabaseDrop(tenant, strategy.optionsFor(tenant), context);
     },
     optionsFor(tenant: string): DataSourceOptions {
       let result: DataSourceOptions;

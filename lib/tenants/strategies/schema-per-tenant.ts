@@ -120,6 +120,26 @@ export function schemaPerTenant(options: SchemaPerTenantOptions): TenantStrategy
     poolSize: maxConnections,
   });
 
+  // Every check of a drop now (reserved names, the mark); the drop itself when called.
+  const prepareDrop = async (tenant: string): Promise<() => Promise<void>> => {
+    const schema = ownSchemaOf(tenant, "drop");
+    const mark = tenantMark(tenant);
+    const [row] = await run(
+      "SELECT obj_description(oid, 'pg_namespace') AS mark FROM pg_namespace WHERE nspname = $1",
+      [schema],
+    );
+    if (!row) return async () => undefined;
+    if (row.mark !== mark) {
+      throw UnownedStorageError.unmarked(
+        tenant,
+        `schema "${schema}"`,
+        typeof row.mark === "string" ? row.mark : undefined,
+        `COMMENT ON SCHEMA ${quote(schema)} IS ${literal(mark)};`,
+      );
+    }
+    return () => dropSchema(pool(), schema);
+  };
+
   return Object.freeze({
     name: "schema-per-tenant",
     scopeDescription: "a schema reached through SET LOCAL search_path",
@@ -151,23 +171,11 @@ export function schemaPerTenant(options: SchemaPerTenantOptions): TenantStrategy
       }
     },
     async dropStorage(tenant: string): Promise<void> {
-      const schema = ownSchemaOf(tenant, "drop");
-      const mark = tenantMark(tenant);
-      const [row] = await run(
-        "SELECT obj_description(oid, 'pg_namespace') AS mark FROM pg_namespace WHERE nspname = $1",
-        [schema],
-      );
-      if (!row) return;
-      if (row.mark !== mark) {
-        throw UnownedStorageError.unmarked(
-          tenant,
-          `schema "${schema}"`,
-          typeof row.mark === "string" ? row.mark : undefined,
-          `COMMENT ON SCHEMA ${quote(schema)} IS ${literal(mark)};`,
-        );
-      }
-      await dropSchema(pool(), schema);
+      await (
+        await prepareDrop(tenant)
+      )();
     },
+    prepareDropStorage: (tenant: string) => prepareDrop(tenant),
     async readMigrationState(
       tenants: readonly string[],
       tables: readonly string[],

@@ -62,6 +62,14 @@ export interface TenantStrategy {
    */
   dropStorage?(tenant: string, context?: StorageContext): Promise<void>;
   /**
+   * `dropStorage` in two steps: every check now (the options, reserved names, the mark),
+   * resolving the function that drops. `tenants.drop` runs the checks before it unregisters
+   * the tenant (whose options may be read from its registration), and drops after.
+   *
+   * @throws the errors of `dropStorage`'s checks; nothing is dropped then.
+   */
+  prepareDropStorage?(tenant: string, context?: StorageContext): Promise<() => Promise<void>>;
+  /**
    * Reads, in one round trip, the applied migrations of many tenants for the given
    * migrations tables: tenant → table → names. Tenants without the table are absent.
    */
