@@ -6,8 +6,9 @@ import {
   MustBeEntityError,
   PrimaryGeneratedColumn,
   TypeORMError,
+  type QueryRunner,
 } from "typeorm";
-import { External, TenantRouter, withTenant } from "./setup/public-api";
+import { External, RouterClosedError, TenantRouter, withTenant } from "./setup/public-api";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
 
 @External()
@@ -163,7 +164,7 @@ for (const driver of DRIVERS) {
       const seen: string[] = [];
       first.query = ((sql: string, ...rest: unknown[]) => {
         seen.push(sql);
-        return (original as (...args: unknown[]) => Promise<unknown>)(sql, ...rest);
+        return (original as (...args: unknown[]) => Promise<unknown>).call(first, sql, ...rest);
       }) as typeof first.query;
       try {
         expect(await first.manager.count(Entry)).toBeGreaterThanOrEqual(2);
@@ -179,6 +180,53 @@ for (const driver of DRIVERS) {
     it("rejects save(1) with TypeORM's MustBeEntityError", async () => {
       await expect(withTenant("a", () => router.manager.save(1 as never))).rejects.toBeInstanceOf(
         MustBeEntityError,
+      );
+    });
+
+    it("runs a transaction's repository calls and raw SQL on manager.queryRunner, patches included", async () => {
+      const seen: string[] = [];
+      await withTenant("a", () =>
+        router.transaction(async (manager) => {
+          const runner = manager.queryRunner!;
+          const original = runner.query;
+          // As sinon installs a spy: with defineProperty, before the first statement.
+          Object.defineProperty(runner, "query", {
+            configurable: true,
+            writable: true,
+            value(this: QueryRunner, sql: string, ...rest: unknown[]) {
+              seen.push(sql);
+              return (original as (...args: unknown[]) => Promise<unknown>).call(
+                this,
+                sql,
+                ...rest,
+              );
+            },
+          });
+          await manager.getRepository(Entry).find();
+          await manager.query("SELECT 2 AS two");
+        }),
+      );
+      expect(seen.some((sql) => /entry/i.test(sql))).toBe(true);
+      expect(seen).toContain("SELECT 2 AS two");
+    });
+
+    it("runs raw SQL in the tenant in context on a router with no entities, until it closes", async () => {
+      const bare = await TenantRouter.create({
+        entities: [],
+        undiscoveredEntities: "ignore",
+        databases: { default: db.optionsFor("default") },
+        tenants: { list: ["a"], options: (tenant) => db.optionsFor(`tenant_${tenant}`) },
+      });
+      try {
+        const rows = await withTenant("a", () =>
+          bare.manager.query("SELECT count(*) AS n FROM entry"),
+        );
+        expect(rows).toHaveLength(1);
+      } finally {
+        await bare.close();
+      }
+      await expect(withTenant("a", () => bare.manager.query("SELECT 1"))).rejects.toBeInstanceOf(
+        RouterClosedError,
       );
     });
   });

@@ -91,6 +91,11 @@ export class TransactionScope {
     return this.pinnedManagerAnywhere();
   }
 
+  /** The database the transaction is pinned to, if it is pinned yet. */
+  get pinnedTarget(): DatabaseTarget | undefined {
+    return this.#root.#pinnedNow?.target;
+  }
+
   /** The transaction's manager if it is pinned (wherever) and usable synchronously. */
   pinnedManagerAnywhere(): EntityManager | undefined {
     const pinned = this.#root.#pinnedNow;

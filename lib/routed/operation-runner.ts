@@ -282,8 +282,22 @@ export class OperationRunner {
     return this.#bindTarget(target, method, built);
   }
 
-  // A statement that names no entity and belongs to no group: the tenant in context.
+  /**
+   * Where a statement that names no entity goes: the tenant in context (its primary).
+   *
+   * @throws UnroutableOperationError outside any tenant; UnknownTenantError and the like.
+   */
+  contextTarget(method: string): DatabaseTarget {
+    const tenant = routingContext()?.tenant;
+    if (tenant === undefined) throw UnroutableOperationError.withoutTarget(method);
+    return this.#props.resolver.target({ tenant }, method);
+  }
+
+  // A statement that names no entity and belongs to no group: the pinned transaction's
+  // database, else the tenant in context.
   #routeContext(operation: Operation, method: string): DatabaseTarget {
+    const pinned = routingContext()?.transaction?.pinnedTarget;
+    if (pinned) return pinned;
     if (routingContext()?.tenant === undefined) {
       throw UnroutableOperationError.withoutTarget("createQueryBuilder");
     }

@@ -13,12 +13,13 @@ import {
   type TreeRepository,
 } from "typeorm";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
-import { UnroutableOperationError } from "../errors";
+import { CrossDatabaseTransactionError, UnroutableOperationError } from "../errors";
+import type { DatabaseTarget } from "../routing/database-target";
 import type { OperationRunner } from "./operation-runner";
 import { RoutedRepository } from "./routed-repository";
 import { HINT_ENTITY } from "./routing-query-runner";
 import type { EntityClass, Operation } from "../routing/router-chain";
-import { currentTenant, routingContext } from "../context/tenant-context";
+import { routingContext } from "../context/tenant-context";
 
 /** What the routed manager delegates back to its router. */
 export interface RoutedManagerHooks {
@@ -94,6 +95,8 @@ export class RoutedEntityManager extends EntityManager {
   readonly #runner: OperationRunner;
   #hooks: RoutedManagerHooks;
   #transactional = false;
+  // The database of a transaction manager's first statement, until the transaction pins.
+  #firstTarget: DatabaseTarget | undefined;
   #facade: DataSource | undefined;
 
   /** @internal Built by TenantRouter. */
@@ -151,12 +154,12 @@ export class RoutedEntityManager extends EntityManager {
   forTransaction(): EntityManager {
     const manager = new RoutedEntityManager(this.#runner, this.#hooks);
     const repositories = new Map<unknown, Repository<ObjectLiteral>>();
-    let unpinned: QueryRunner | undefined;
+    // One runner for the transaction's life, as TypeORM's transactional manager has: it binds
+    // to the transaction's connection at its first statement (told that statement's entity).
+    let runner: QueryRunner | undefined;
     Object.defineProperty(manager, "queryRunner", {
       configurable: true,
-      get: () =>
-        routingContext()?.transaction?.pinnedManagerAnywhere()?.queryRunner ??
-        (unpinned ??= this.#runner.entityLessDataSource().createQueryRunner()),
+      get: () => (runner ??= this.#runner.entityLessDataSource().createQueryRunner()),
     });
     // As TypeORM's transactional managers: repositories on this manager and its runner.
     manager.#hooks = {
@@ -206,9 +209,15 @@ export class RoutedEntityManager extends EntityManager {
       const target = entityClass as EntityTarget<Entity>;
       return this.#runner
         .routingDataSource(target as EntityClass | string)
-        .createQueryBuilder(target, alias, queryRunner ?? this.#runnerFor(target));
+        .createQueryBuilder(
+          target,
+          alias,
+          queryRunner ?? this.#runnerFor(target, "read", "createQueryBuilder"),
+        );
     }
-    const runner = entityClass as QueryRunner | undefined;
+    const runner =
+      (entityClass as QueryRunner | undefined) ??
+      (this.#transactional ? this.queryRunner : undefined);
     const pinned = routingContext()?.transaction?.pinnedManagerAnywhere();
     if (pinned) return pinned.createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
     return this.#runner
@@ -216,19 +225,32 @@ export class RoutedEntityManager extends EntityManager {
       .createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
   }
 
-  // A transaction's manager builds on its own runner, as TypeORM's does: the pinned
-  // connection (if the entity routes there; else CrossDatabaseTransactionError), or the
-  // manager's runner, told which entity its first statement names.
-  #runnerFor(target: EntityTarget<ObjectLiteral>): QueryRunner | undefined {
+  // A transaction's manager runs every statement on its own runner, as TypeORM's does. The
+  // statement's entity must route where the transaction is (or will be) pinned: else
+  // CrossDatabaseTransactionError, before anything runs.
+  #runnerFor(
+    target: EntityTarget<ObjectLiteral>,
+    operation: Operation,
+    method: string,
+    instance?: object,
+  ): QueryRunner | undefined {
     if (!this.#transactional) return undefined;
     const entity = target as EntityClass | string;
+    const routed = this.#runner.route(entity, operation, instance, method);
     const transaction = routingContext()?.transaction;
     if (transaction?.pinnedManagerAnywhere()) {
-      const routed = this.#runner.route(entity, "read", undefined, "createQueryBuilder");
-      return transaction.pinnedManager(routed, "createQueryBuilder")?.queryRunner;
+      transaction.pinnedManager(routed, method);
+    } else if (this.#firstTarget && this.#firstTarget.key !== routed.key) {
+      throw CrossDatabaseTransactionError.touched(
+        this.#firstTarget.description,
+        routed.description,
+        `${method}()`,
+      );
+    } else {
+      this.#firstTarget = routed;
     }
-    const runner = this.queryRunner;
-    if (runner) Reflect.set(runner, HINT_ENTITY, { entity, operation: "read" });
+    const runner = this.queryRunner!;
+    Reflect.set(runner, HINT_ENTITY, { entity, operation });
     return runner;
   }
 
@@ -239,11 +261,15 @@ export class RoutedEntityManager extends EntityManager {
    * @throws UnroutableOperationError outside both (use `router.query(target, sql)`).
    */
   override query<T = unknown>(query: string, parameters?: unknown[]): Promise<T> {
+    // A transaction's manager: on its runner, as TypeORM's (the pinned connection, else the
+    // tenant in context, which pins the transaction).
+    if (this.#transactional) return this.queryRunner!.query(query, parameters) as Promise<T>;
     try {
       const pinned = routingContext()?.transaction?.pinnedManagerAnywhere();
       if (pinned) return pinned.query(query, parameters) as Promise<T>;
-      if (currentTenant() === undefined) throw UnroutableOperationError.withoutTarget("query");
-      return this.#runner.entityLessDataSource().query<T>(query, parameters);
+      return this.#runner.runOn(this.#runner.contextTarget("query"), "query", (manager) =>
+        manager.query<T>(query, parameters),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -333,6 +359,11 @@ export class RoutedEntityManager extends EntityManager {
     if (kind === "metadata") {
       const manager = this.#runner.metadataManager(entity);
       return (manager[name as keyof EntityManager] as AnyMethod).apply(manager, args);
+    }
+    if (this.#transactional) {
+      // TypeORM's own method, on this manager and its runner (see #runnerFor).
+      this.#runnerFor(entity, kind, name, instance);
+      return (EntityManager.prototype[name as keyof EntityManager] as AnyMethod).apply(this, args);
     }
     return this.#runner.run(
       entity,

@@ -61,7 +61,8 @@ type Method = (...args: unknown[]) => unknown;
  * Before it is bound, synchronous helpers (SQL text builders) run on `unbound`, a
  * never-connected runner made for this runner alone, which keeps its `data`, `manager` and
  * `broadcaster`. Methods assigned on it (a spy, a patch, a restore) stay in force, before and
- * after it is bound.
+ * after it is bound; once bound, the real runner's methods run with this runner as `this`, so
+ * the calls they make in turn go through those patches too, as on a plain runner.
  */
 export function createRoutingQueryRunner(
   dataSource: DataSource,
@@ -74,7 +75,6 @@ export function createRoutingQueryRunner(
   let released = false;
   let hint: EntityHint | undefined;
   const patched = new Map<PropertyKey, unknown>();
-  const boundMethods = new Map<PropertyKey, Method>();
   const deferredMethods = new Map<PropertyKey, Method>();
 
   const ensureBound = (): Promise<RunnerBinding> => {
@@ -104,15 +104,6 @@ export function createRoutingQueryRunner(
     await bound?.release();
   };
 
-  // A method of the real runner, called on it (TypeORM's internals then see the real one).
-  const boundMethod = (real: QueryRunner, property: PropertyKey, value: Method): Method => {
-    let method = boundMethods.get(property);
-    if (!method) {
-      method = value.bind(real);
-      boundMethods.set(property, method);
-    }
-    return method;
-  };
   // Before binding: one stable stand-in per method, which binds first.
   const deferredMethod = (property: PropertyKey): Method => {
     let method = deferredMethods.get(property);
@@ -132,16 +123,27 @@ export function createRoutingQueryRunner(
       if (property === "isReleased") return released;
       if (patched.has(property)) return patched.get(property);
       if (OWN.has(property)) return own(target, property);
+      // Bound: the real runner's members, its methods called on this runner, so that what
+      // they call in turn (`this.query`) goes through it and its patches, as on a plain runner.
       const real = binding?.queryRunner;
-      if (real) {
-        const value = real[property as keyof QueryRunner] as unknown;
-        return typeof value === "function" ? boundMethod(real, property, value as Method) : value;
-      }
+      if (real) return Reflect.get(real, property, proxy);
       if (property === "isTransactionActive") return binder.joinsTransaction();
       const value = Reflect.get(target, property, proxy) as unknown;
       if (typeof value !== "function") return value;
       if (!DEFERRED.has(property) && value.constructor.name !== "AsyncFunction") return value;
       return deferredMethod(property);
+    },
+    defineProperty(target, property, descriptor) {
+      // sinon and friends install their spies with Object.defineProperty.
+      if ("value" in descriptor && typeof descriptor.value === "function" && !OWN.has(property)) {
+        patched.set(property, descriptor.value);
+        return true;
+      }
+      return Reflect.defineProperty(binding?.queryRunner ?? target, property, descriptor);
+    },
+    deleteProperty(target, property) {
+      if (patched.delete(property)) return true;
+      return Reflect.deleteProperty(binding?.queryRunner ?? target, property);
     },
     set(target, property, value) {
       if (property === HINT_ENTITY) {
