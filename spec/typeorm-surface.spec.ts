@@ -5,6 +5,8 @@ import {
   Tree,
   TreeChildren,
   TreeParent,
+  ViewColumn,
+  ViewEntity,
   type DataSource,
   type DataSourceOptions,
 } from "typeorm";
@@ -74,6 +76,17 @@ function sharedCache(): { store: Map<string, unknown>; provider: () => QueryResu
   return { store, provider: () => cache as unknown as QueryResultCache };
 }
 
+// A view over a tenant's table: placed like an entity, created in each tenant's database.
+@External()
+@ViewEntity({
+  expression: (dataSource: DataSource) =>
+    dataSource.createQueryBuilder().select("folder.name", "name").from(Folder, "folder"),
+})
+class FolderName {
+  @ViewColumn()
+  name!: string;
+}
+
 const TREES = [Folder, Topic, Region] as const;
 
 for (const driver of DRIVERS) {
@@ -87,7 +100,7 @@ for (const driver of DRIVERS) {
       db = fixture();
       for (const tenant of ["a", "b"]) await db.createDatabase(`tenant_${tenant}`);
       router = await TenantRouter.create({
-        entities: [...TREES],
+        entities: [...TREES, FolderName],
         databases: { default: await db.createDatabase("default") },
         tenants: {
           list: ["a", "b"],
@@ -154,6 +167,16 @@ for (const driver of DRIVERS) {
       });
       const inA = await db.rows<{ name: string }>(tenantDb("a"), `SELECT name FROM folder`);
       expect(inA.map((row) => row.name)).not.toContain("b: via connection");
+    });
+
+    it("places a view entity like a table and reads it in the tenant in context", async () => {
+      await withTenant("b", () => router.getRepository(Folder).save({ name: "b: in a view" }));
+      const names = async (tenant: string) =>
+        (await withTenant(tenant, () => router.getRepository(FolderName).find())).map(
+          (row) => row.name,
+        );
+      expect(await names("b")).toContain("b: in a view");
+      expect(await names("a")).not.toContain("b: in a view");
     });
 
     it("keeps the query result cache apart per tenant", async () => {

@@ -125,7 +125,10 @@ export class EntityRegistry {
     const storage = getMetadataArgsStorage();
     const entityTargets = new Set(
       storage.tables
-        .filter((table) => table.type === "regular" || table.type === "entity-child")
+        .filter(
+          (table) =>
+            table.type === "regular" || table.type === "entity-child" || table.type === "view",
+        )
         .map((table) => table.target),
     );
 
@@ -138,7 +141,7 @@ export class EntityRegistry {
           kind: "not-an-entity",
           message:
             `"${candidate.value.name}" is listed in "entities" but is not decorated with ` +
-            `@Entity. Add @Entity() to it or remove it from "entities".`,
+            `@Entity (or @ViewEntity). Add @Entity() to it or remove it from "entities".`,
         });
       }
     }
