@@ -296,6 +296,21 @@ export class TenantRouter {
   }
 
   /**
+   * The escape hatch for an explicit database, an alias (`"default"`) or `{ tenant: "acme" }`:
+   * a DataSource whose every statement goes there (inside the current transaction when there
+   * is one), with that database's own entity metadata, for code that names no entity
+   * (`dataSource.query()`, `createQueryRunner()`, `driver`). Like {@link dataSourceFor}, it
+   * holds no connection and may be kept.
+   *
+   * @throws UnknownDatabaseError, InvalidTenantIdError or UnknownTenantError for a bad target.
+   */
+  async dataSourceOf(target: DatabaseRef): Promise<DataSource> {
+    this.#assertOpen("dataSourceOf()");
+    const resolved = this.#parts.resolver.target(target, "router.dataSourceOf()");
+    return this.#parts.runner.targetDataSource(resolved);
+  }
+
+  /**
    * Runs raw SQL on an explicit database: an alias (`"default"`) or `{ tenant: "acme" }`.
    * Inside `router.transaction()` it runs on the transaction's connection.
    *

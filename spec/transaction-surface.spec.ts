@@ -8,7 +8,13 @@ import {
   TypeORMError,
   type QueryRunner,
 } from "typeorm";
-import { External, RouterClosedError, TenantRouter, withTenant } from "./setup/public-api";
+import {
+  External,
+  RouterClosedError,
+  TenantRouter,
+  UnknownTenantError,
+  withTenant,
+} from "./setup/public-api";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
 
 @External()
@@ -222,6 +228,11 @@ for (const driver of DRIVERS) {
           bare.manager.query("SELECT count(*) AS n FROM entry"),
         );
         expect(rows).toHaveLength(1);
+        // An explicit database, with no entity to name it by.
+        const tenantA = await bare.dataSourceOf({ tenant: "a" });
+        const counted = (await tenantA.query("SELECT count(*) AS n FROM entry")) as { n: number }[];
+        expect(Number(counted[0].n)).toBe(Number((rows as { n: number }[])[0].n));
+        await expect(bare.dataSourceOf({ tenant: "nobody" })).rejects.toThrow(UnknownTenantError);
       } finally {
         await bare.close();
       }
