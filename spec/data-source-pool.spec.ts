@@ -60,7 +60,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Retries `assertion` until it passes or `timeoutMs` is over (then its last error is thrown). */
 // Generous: it returns as soon as the assertion holds, and a loaded machine is slow to close pools.
-async function eventually(assertion: () => Promise<void> | void, timeoutMs = 30_000): Promise<void> {
+async function eventually(
+  assertion: () => Promise<void> | void,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
