@@ -157,34 +157,43 @@ for (const driver of DRIVERS) {
       expect(names.size).toBe(TENANTS.length + 2);
     });
 
-    it("drops everything it created on teardown, and after a failed creation", async () => {
-      const extra = await createTestDatabases(config, { tenants: ["x1", "x2"], server: server() });
-      const created = [...extra.databases.values()];
-      await withTenant("x1", () => extra.router.getRepository(Invoice).save({ tenant: "x1" }));
-      await extra.teardown();
-      await extra.teardown(); // idempotent
-      for (const options of created) expect(await exists(options)).toBe(false);
+    // Creates and drops seven databases: each DROP waits for a checkpoint, seconds apiece on a
+    // loaded machine.
+    it(
+      "drops everything it created on teardown, and after a failed creation",
+      async () => {
+        const extra = await createTestDatabases(config, {
+          tenants: ["x1", "x2"],
+          server: server(),
+        });
+        const created = [...extra.databases.values()];
+        await withTenant("x1", () => extra.router.getRepository(Invoice).save({ tenant: "x1" }));
+        await extra.teardown();
+        await extra.teardown(); // idempotent
+        for (const options of created) expect(await exists(options)).toBe(false);
 
-      const before = await scratchDatabases();
-      failMigration = true;
-      try {
-        await expect(
-          createTestDatabases(config, { tenants: ["y1"], server: server() }),
-        ).rejects.toThrow("the template migration fails on purpose");
-      } finally {
-        failMigration = false;
-      }
-      // Other suites create and drop scratch databases concurrently: wait for any that are
-      // not ours to go, and fail if one of ours stays.
-      const deadline = Date.now() + 10_000;
-      let left = (await scratchDatabases()).filter((name) => !before.includes(name));
-      while (left.length > 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        const now = await scratchDatabases();
-        left = left.filter((name) => now.includes(name));
-      }
-      expect(left).toEqual([]);
-    });
+        const before = await scratchDatabases();
+        failMigration = true;
+        try {
+          await expect(
+            createTestDatabases(config, { tenants: ["y1"], server: server() }),
+          ).rejects.toThrow("the template migration fails on purpose");
+        } finally {
+          failMigration = false;
+        }
+        // Other suites create and drop scratch databases concurrently: wait for any that are
+        // not ours to go, and fail if one of ours stays.
+        const deadline = Date.now() + 10_000;
+        let left = (await scratchDatabases()).filter((name) => !before.includes(name));
+        while (left.length > 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          const now = await scratchDatabases();
+          left = left.filter((name) => now.includes(name));
+        }
+        expect(left).toEqual([]);
+      },
+      CLEANUP_TIMEOUT_MS,
+    );
 
     async function exists(options: { type: string }): Promise<boolean> {
       const { url, database } = options as { url?: string; database?: string };
