@@ -257,16 +257,12 @@ export class TenantRouter {
             { tenant: currentTenant() },
           );
         });
-        throw error;
+        throw await this.#translated(scope, error);
       }
       try {
         await scope.finish(false);
       } catch (error) {
-        // The commit of a tenant dropped meanwhile (maybe by another process): its session
-        // was ended, and the error says so only in driver terms.
-        const tenant = currentTenant();
-        const translated = tenant && (await this.#parts.directory?.translate(tenant, error));
-        throw translated || error;
+        throw await this.#translated(scope, error);
       }
       return result;
     });
@@ -444,6 +440,15 @@ export class TenantRouter {
       registry.release();
       await testFolder?.remove();
     }
+  }
+
+  // A statement or commit of a tenant dropped meanwhile (maybe by another process) fails in
+  // driver terms (its session ended, its tables gone): say it as the routing error it is.
+  async #translated(scope: TransactionScope, error: unknown): Promise<unknown> {
+    const pinned = scope.pinnedTarget;
+    const tenant = pinned ? (pinned.kind === "tenant" ? pinned.name : undefined) : currentTenant();
+    if (tenant === undefined) return error;
+    return (await this.#parts.directory?.translate(tenant, error)) ?? error;
   }
 
   #assertOpen(operation: string): void {

@@ -108,9 +108,11 @@ export function createRoutingQueryRunner(
   const deferredMethod = (property: PropertyKey): Method => {
     let method = deferredMethods.get(property);
     if (!method) {
+      // Called on this runner too, like the bound methods (see the get trap).
       method = (...args: unknown[]) =>
         ensureBound().then(({ queryRunner }) =>
-          Reflect.apply(queryRunner[property as keyof QueryRunner] as Method, queryRunner, args),
+          // The real method (never a patch, which may be what called this stand-in).
+          Reflect.apply(Reflect.get(queryRunner, property, proxy) as Method, proxy, args),
         );
       deferredMethods.set(property, method);
     }
