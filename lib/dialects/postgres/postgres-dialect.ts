@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { DataSourceOptions, QueryRunner } from "typeorm";
 import { sleep } from "../../concurrency/sleep";
 import { postgresReadOnly } from "./postgres-read-only";
+import { postgresStartupFacts } from "./postgres-startup-facts";
 import type { Dialect, ScratchDatabase } from "../dialect";
 import { onServer, quote, renamed, split, type PostgresDataSourceOptions } from "./postgres-server";
 
@@ -32,6 +33,7 @@ export const postgresDialect: Dialect = {
   // The lock is transaction-scoped: the commit or rollback released it.
   async unlockMigrations(): Promise<void> {},
   transactionalDdl: true,
+  startupFacts: postgresStartupFacts,
   async createDatabase(options: DataSourceOptions): Promise<void> {
     const { name, maintenance } = split(options as PostgresDataSourceOptions);
     await onServer(maintenance, `CREATE DATABASE ${quote(name)}`);
