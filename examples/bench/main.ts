@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { runChild } from "./child-process";
@@ -14,7 +14,10 @@ import {
   type RoutedVsPlainSettings,
 } from "./routed-vs-plain";
 import { coldTenantSection, heapSection, manyTenantsSection, migrateSection } from "./sections";
+import { scaleSectionOf } from "./scale";
 import { createTenantSchemas } from "./tenant-schemas";
+import type { TenantSidesRequest, TenantSidesResult } from "./tenant-sides";
+import { tenantSidesSection } from "./tenant-sides-section";
 import { probePostgres, TemporaryDatabases } from "./temporary-databases";
 
 // Nothing here may import an entity module: (a) runs in this process, and its router must
@@ -45,6 +48,9 @@ interface SuiteSettings {
   /** (e): open tenants at the two heap readings. */
   readonly heapFrom: number;
   readonly heapTo: number;
+  /** (f): cold tenants timed per side and repetition, and the repetitions. */
+  readonly sidesColdSamples: number;
+  readonly sidesRepetitions: number;
 }
 
 function settingsFromEnvironment(): SuiteSettings {
@@ -65,6 +71,8 @@ function settingsFromEnvironment(): SuiteSettings {
       realMigrateTenants: 40,
       heapFrom: 20,
       heapTo: 100,
+      sidesColdSamples: 10,
+      sidesRepetitions: 3,
     };
   }
   return {
@@ -77,6 +85,8 @@ function settingsFromEnvironment(): SuiteSettings {
     realMigrateTenants: 200,
     heapFrom: 50,
     heapTo: 250,
+    sidesColdSamples: 50,
+    sidesRepetitions: 3,
   };
 }
 
@@ -191,6 +201,28 @@ async function postgresSections(
       return coldTenantSection(request, result);
     }),
   );
+  sections.push(
+    await section(
+      "(f) Side by side: floor, TypeORM, router, MikroORM, hand-rolled Map",
+      log,
+      async () => {
+        const request: TenantSidesRequest = {
+          url: await prepare(),
+          tenants: settings.tenants,
+          rowsPerTenant: 5,
+          maxConnections: MAX_CONNECTIONS,
+          maxOpenTenants: settings.maxOpenTenants,
+          reads: Math.max(settings.tenants, 4000),
+          coldSamples: settings.sidesColdSamples,
+          repetitions: settings.sidesRepetitions,
+        };
+        const result = await runChild<TenantSidesResult>("tenant-sides.js", request, {
+          exposeGc: true,
+        });
+        return tenantSidesSection(result);
+      },
+    ),
+  );
   if (tenantsUrl) await databases.drop(tenantsUrl);
 
   sections.push(
@@ -289,7 +321,9 @@ export async function runSuite(log: (line: string) => void = console.log): Promi
   log("");
   log(document);
   if (settings.mode === "full") {
-    await writeFile(BENCHMARKS_FILE, document);
+    // The section `npm run bench:scale` wrote stays (it runs on its own: minutes of setup).
+    const scale = scaleSectionOf(await readFile(BENCHMARKS_FILE, "utf8").catch(() => ""));
+    await writeFile(BENCHMARKS_FILE, scale ? `${document.trimEnd()}\n\n${scale}\n` : document);
     log(`Written to ${BENCHMARKS_FILE}`);
   } else {
     log("BENCH_QUICK=1: a smoke run, BENCHMARKS.md is left as it is.");
