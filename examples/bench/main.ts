@@ -7,6 +7,7 @@ import type { ColdTenantRequest, ColdTenantResult } from "./cold-tenant";
 import { runHeapPerTenant } from "./heap-per-tenant";
 import type { ManyTenantsRequest, ManyTenantsResult } from "./many-tenants";
 import type { MigrateManyRequest, MigrateManyResult } from "./migrate-many";
+import type { NoOpScaleRequest, NoOpScaleResult } from "./migrate-noop-scale";
 import { formatMs, machineDescription } from "./report";
 import {
   routedVsPlainSection,
@@ -223,7 +224,25 @@ async function postgresSections(
       },
     ),
   );
-  if (tenantsUrl) await databases.drop(tenantsUrl);
+  // (d)'s no-op at the scale of (b): migration records added to (b)'s schemas.
+  let atScale: NoOpScaleResult | undefined;
+  if (tenantsUrl) {
+    try {
+      const request: NoOpScaleRequest = {
+        url: tenantsUrl,
+        tenants: settings.tenants,
+        maxConnections: MAX_CONNECTIONS,
+        runs: 3,
+      };
+      log(`(d) no-op migrate over ${settings.tenants} schemas…`);
+      atScale = await runChild<NoOpScaleResult>("migrate-noop-scale.js", request);
+    } catch (error) {
+      if (interruptedBy) throw error;
+      process.exitCode = 1;
+      console.error(error);
+    }
+    await databases.drop(tenantsUrl);
+  }
 
   sections.push(
     await section(`(d) Migrating ${settings.migrateTenants} tenant schemas`, log, async () => {
@@ -239,7 +258,7 @@ async function postgresSections(
           noOpRuns: 3,
         };
         const result = await runChild<MigrateManyResult>("migrate-many.js", request);
-        return migrateSection(request, result);
+        return migrateSection(request, result, atScale);
       } finally {
         await databases.drop(url);
       }
