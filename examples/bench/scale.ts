@@ -66,8 +66,8 @@ async function main(): Promise<void> {
         `${formatCount(TENANTS * 30)} tables, hours of setup on this machine. The router's metadata still has the ` +
         "30-entity model plus BenchItem (one metadata set for every schema). `schemaPerTenant({ maxConnections: 20 })`, " +
         "every tenant kept open; one unmeasured round-robin pass opens them all, then a measured pass reads each once " +
-        `(${MAX_CONNECTIONS} workers); every read checks its row names its tenant. RSS is the whole process's; backends ` +
-        "are sampled from pg_stat_activity every 20 ms over both passes' end.",
+        `(${MAX_CONNECTIONS} workers); every read checks its row names its tenant. The process's RSS and the database's ` +
+        "backends (pg_stat_activity) are sampled every 20 ms during the measured pass, every tenant open then.",
       "",
       markdownTable(
         ["reads", "reads/s", "p50", "p99", "peak RSS", "peak backends", "tenants open at end"],
