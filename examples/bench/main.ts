@@ -225,7 +225,7 @@ async function postgresSections(
     ),
   );
   // (d)'s no-op at the scale of (b): migration records added to (b)'s schemas.
-  let atScale: NoOpScaleResult | undefined;
+  let atScale: NoOpScaleResult | { readonly failed: string } | undefined;
   if (tenantsUrl) {
     try {
       const request: NoOpScaleRequest = {
@@ -240,6 +240,7 @@ async function postgresSections(
       if (interruptedBy) throw error;
       process.exitCode = 1;
       console.error(error);
+      atScale = { failed: error instanceof Error ? error.message : String(error) };
     }
     await databases.drop(tenantsUrl);
   }

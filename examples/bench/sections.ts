@@ -167,8 +167,10 @@ export function coldTenantSection(request: ColdTenantRequest, result: ColdTenant
 export function migrateSection(
   request: MigrateManyRequest,
   result: MigrateManyResult,
-  atScale?: NoOpScaleResult,
+  scale?: NoOpScaleResult | { readonly failed: string },
 ): string {
+  const atScale = scale && "failed" in scale ? undefined : scale;
+  const scaleFailed = scale && "failed" in scale ? scale.failed : undefined;
   const [low, high] = result.real;
   const handRatio = high.durationMs / result.handRolled.durationMs;
   const speedUp = low.durationMs / high.durationMs;
@@ -241,7 +243,8 @@ export function migrateSection(
       (atScale
         ? ` The ${formatCount(atScale.tenants)}-schema no-op runs on the database of (b) and (f), ` +
           `its migration records copied into every schema in SQL (${formatMs(atScale.setupMs)}).`
-        : ""),
+        : "") +
+      (scaleFailed ? ` The no-op over the schemas of (b) **FAILED**: ${scaleFailed}` : ""),
   ].join("\n");
 }
 
