@@ -49,6 +49,12 @@ interface SuiteSettings {
   /** (e): open tenants at the two heap readings. */
   readonly heapFrom: number;
   readonly heapTo: number;
+  /**
+   * (e), schema per tenant: many more tenants, since one costs well under 1 KB and the
+   * heap moves by more than that between two readings (hash tables growing in steps).
+   */
+  readonly schemaHeapFrom: number;
+  readonly schemaHeapTo: number;
   /** (f): cold tenants timed per side and repetition, and the repetitions. */
   readonly sidesColdSamples: number;
   readonly sidesRepetitions: number;
@@ -72,6 +78,8 @@ function settingsFromEnvironment(): SuiteSettings {
       realMigrateTenants: 40,
       heapFrom: 20,
       heapTo: 100,
+      schemaHeapFrom: 100,
+      schemaHeapTo: 1100,
       sidesColdSamples: 10,
       sidesRepetitions: 3,
     };
@@ -86,6 +94,8 @@ function settingsFromEnvironment(): SuiteSettings {
     realMigrateTenants: 200,
     heapFrom: 50,
     heapTo: 250,
+    schemaHeapFrom: 500,
+    schemaHeapTo: 4500,
     sidesColdSamples: 50,
     sidesRepetitions: 3,
   };
@@ -307,7 +317,13 @@ export async function runSuite(log: (line: string) => void = console.log): Promi
         const url = probe.reachable ? await databases.create("heap") : undefined;
         try {
           const rows = await runHeapPerTenant(
-            { from: settings.heapFrom, to: settings.heapTo, postgresUrl: url },
+            {
+              from: settings.heapFrom,
+              to: settings.heapTo,
+              schemaFrom: settings.schemaHeapFrom,
+              schemaTo: settings.schemaHeapTo,
+              postgresUrl: url,
+            },
             log,
           );
           return heapSection(rows);

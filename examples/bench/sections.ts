@@ -280,7 +280,13 @@ export function heapSection(rows: readonly HeapPerTenantRow[]): string {
       `every kind, indexes, uniques), opened through one TenantRouter in a fresh ` +
       `\`node --expose-gc\` process per row and setting; heap used after a forced GC with ` +
       `${first?.from ?? "?"} and with ${first?.to ?? "?"} tenants open, the difference ` +
-      `divided by ${first ? first.to - first.from : "?"}. "Sharing off" sets ` +
+      `divided by ${first ? first.to - first.from : "?"}` +
+      (schemaRow
+        ? ` (schema per tenant: ${formatCount(schemaRow.withSharing.from)} and ` +
+          `${formatCount(schemaRow.withSharing.to)}, a tenant costing far less than the steps ` +
+          `in which hash tables grow)`
+        : "") +
+      `. "Sharing off" sets ` +
       `\`TYPEORM_ROUTER_SHARED_METADATA=off\`: every tenant DataSource builds its own ` +
       `entity metadata, as before metadata sharing.`,
     "",
