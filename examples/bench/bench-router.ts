@@ -1,4 +1,4 @@
-import { TenantRouter, schemaPerTenant } from "typeorm-router";
+import { TenantRouter, schemaPerTenant, type TenantRouterOptions } from "typeorm-router";
 import { BenchItem } from "./bench-item.entity";
 
 // Its own module: importing BenchItem registers it with TypeORM, and the routers of the
@@ -12,13 +12,15 @@ export interface BenchRouterOptions {
   readonly maxConnections: number;
   /** The most tenant DataSources kept open. */
   readonly maxOpenTenants: number;
+  /** More tenant entities for the metadata (their tables need not exist; only BenchItem is read). */
+  readonly moreEntities?: TenantRouterOptions["entities"];
 }
 
 /** A TenantRouter serving BenchItem from the tenant schemas at `url` (schema-per-tenant). */
 export function createBenchRouter(options: BenchRouterOptions): Promise<TenantRouter> {
   const base = { type: "postgres" as const, url: options.url };
   return TenantRouter.create({
-    entities: [BenchItem],
+    entities: [BenchItem, ...(options.moreEntities ?? [])],
     databases: { default: base },
     tenants: {
       list: options.tenants,

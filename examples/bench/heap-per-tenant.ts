@@ -14,6 +14,9 @@ export interface HeapPerTenantRow {
 export interface HeapPerTenantOptions {
   readonly from: number;
   readonly to: number;
+  /** The same for schema per tenant (tenants are far cheaper: more of them are needed). */
+  readonly schemaFrom: number;
+  readonly schemaTo: number;
   /** A database for the schema-per-tenant probe; without it only SQLite is measured. */
   readonly postgresUrl?: string;
 }
@@ -39,8 +42,8 @@ export async function runHeapPerTenant(
     const request: HeapProbeRequest = {
       driver: plan.driver,
       postgresUrl: options.postgresUrl,
-      from: options.from,
-      to: options.to,
+      from: plan.driver === "postgres" ? options.schemaFrom : options.from,
+      to: plan.driver === "postgres" ? options.schemaTo : options.to,
     };
     const probe = async (sharing: boolean) => {
       const result = await runChild<HeapProbeResult>("heap-probe.js", request, {

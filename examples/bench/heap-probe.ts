@@ -36,7 +36,7 @@ export interface HeapProbeResult {
   readonly heapAtTo: number;
   /** (heapAtTo − heapAtFrom) / (to − from). */
   readonly heapPerTenant: number;
-  /** Median milliseconds to open one tenant (initialize, including metadata). */
+  /** Median milliseconds of a tenant's first statement (opening it included). */
   readonly openMsMedian: number;
 }
 
@@ -102,11 +102,16 @@ export async function probeHeapPerTenant(request: HeapProbeRequest): Promise<Hea
     for (let index = 0; index < request.to; index++) {
       if (index === request.from) heapAtFrom = await settledHeap();
       const tenant = tenants[index];
+      // Opened as a request opens it: its first statement.
       const started = process.hrtime.bigint();
-      const dataSource = await withTenant(tenant, () => router.dataSourceFor(THIRTY_ENTITIES[0]));
-      openMs.push(Number(process.hrtime.bigint() - started) / 1e6);
       await router.query({ tenant }, "SELECT 1", [], { operation: "read" });
-      dataSources.push(dataSource);
+      openMs.push(Number(process.hrtime.bigint() - started) / 1e6);
+      // Only the first two are compared. dataSourceFor() caches an eviction-safe view per
+      // open tenant for later calls: asking it of every tenant would measure that cache,
+      // which requests (repositories, managers, query builders) never fill.
+      if (dataSources.length < 2) {
+        dataSources.push(await withTenant(tenant, () => router.dataSourceFor(THIRTY_ENTITIES[0])));
+      }
     }
     const heapAtTo = await settledHeap();
     if (router.poolStats().openTenants !== request.to) {

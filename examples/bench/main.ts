@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { runChild } from "./child-process";
@@ -7,6 +7,7 @@ import type { ColdTenantRequest, ColdTenantResult } from "./cold-tenant";
 import { runHeapPerTenant } from "./heap-per-tenant";
 import type { ManyTenantsRequest, ManyTenantsResult } from "./many-tenants";
 import type { MigrateManyRequest, MigrateManyResult } from "./migrate-many";
+import type { NoOpScaleRequest, NoOpScaleResult } from "./migrate-noop-scale";
 import { formatMs, machineDescription } from "./report";
 import {
   routedVsPlainSection,
@@ -14,7 +15,10 @@ import {
   type RoutedVsPlainSettings,
 } from "./routed-vs-plain";
 import { coldTenantSection, heapSection, manyTenantsSection, migrateSection } from "./sections";
+import { scaleSectionOf } from "./scale";
 import { createTenantSchemas } from "./tenant-schemas";
+import type { TenantSidesRequest, TenantSidesResult } from "./tenant-sides";
+import { tenantSidesSection } from "./tenant-sides-section";
 import { probePostgres, TemporaryDatabases } from "./temporary-databases";
 
 // Nothing here may import an entity module: (a) runs in this process, and its router must
@@ -45,6 +49,15 @@ interface SuiteSettings {
   /** (e): open tenants at the two heap readings. */
   readonly heapFrom: number;
   readonly heapTo: number;
+  /**
+   * (e), schema per tenant: many more tenants, since one costs well under 1 KB and the
+   * heap moves by more than that between two readings (hash tables growing in steps).
+   */
+  readonly schemaHeapFrom: number;
+  readonly schemaHeapTo: number;
+  /** (f): cold tenants timed per side and repetition, and the repetitions. */
+  readonly sidesColdSamples: number;
+  readonly sidesRepetitions: number;
 }
 
 function settingsFromEnvironment(): SuiteSettings {
@@ -65,6 +78,10 @@ function settingsFromEnvironment(): SuiteSettings {
       realMigrateTenants: 40,
       heapFrom: 20,
       heapTo: 100,
+      schemaHeapFrom: 100,
+      schemaHeapTo: 1100,
+      sidesColdSamples: 10,
+      sidesRepetitions: 3,
     };
   }
   return {
@@ -77,6 +94,10 @@ function settingsFromEnvironment(): SuiteSettings {
     realMigrateTenants: 200,
     heapFrom: 50,
     heapTo: 250,
+    schemaHeapFrom: 500,
+    schemaHeapTo: 4500,
+    sidesColdSamples: 50,
+    sidesRepetitions: 3,
   };
 }
 
@@ -191,7 +212,48 @@ async function postgresSections(
       return coldTenantSection(request, result);
     }),
   );
-  if (tenantsUrl) await databases.drop(tenantsUrl);
+  sections.push(
+    await section(
+      "(f) Side by side: floor, TypeORM, router, MikroORM, hand-rolled Map",
+      log,
+      async () => {
+        const request: TenantSidesRequest = {
+          url: await prepare(),
+          tenants: settings.tenants,
+          rowsPerTenant: 5,
+          maxConnections: MAX_CONNECTIONS,
+          maxOpenTenants: settings.maxOpenTenants,
+          reads: Math.max(settings.tenants, 4000),
+          coldSamples: settings.sidesColdSamples,
+          repetitions: settings.sidesRepetitions,
+        };
+        const result = await runChild<TenantSidesResult>("tenant-sides.js", request, {
+          exposeGc: true,
+        });
+        return tenantSidesSection(result);
+      },
+    ),
+  );
+  // (d)'s no-op at the scale of (b): migration records added to (b)'s schemas.
+  let atScale: NoOpScaleResult | { readonly failed: string } | undefined;
+  if (tenantsUrl) {
+    try {
+      const request: NoOpScaleRequest = {
+        url: tenantsUrl,
+        tenants: settings.tenants,
+        maxConnections: MAX_CONNECTIONS,
+        runs: 3,
+      };
+      log(`(d) no-op migrate over ${settings.tenants} schemas…`);
+      atScale = await runChild<NoOpScaleResult>("migrate-noop-scale.js", request);
+    } catch (error) {
+      if (interruptedBy) throw error;
+      process.exitCode = 1;
+      console.error(error);
+      atScale = { failed: error instanceof Error ? error.message : String(error) };
+    }
+    await databases.drop(tenantsUrl);
+  }
 
   sections.push(
     await section(`(d) Migrating ${settings.migrateTenants} tenant schemas`, log, async () => {
@@ -207,7 +269,7 @@ async function postgresSections(
           noOpRuns: 3,
         };
         const result = await runChild<MigrateManyResult>("migrate-many.js", request);
-        return migrateSection(request, result);
+        return migrateSection(request, result, atScale);
       } finally {
         await databases.drop(url);
       }
@@ -255,7 +317,13 @@ export async function runSuite(log: (line: string) => void = console.log): Promi
         const url = probe.reachable ? await databases.create("heap") : undefined;
         try {
           const rows = await runHeapPerTenant(
-            { from: settings.heapFrom, to: settings.heapTo, postgresUrl: url },
+            {
+              from: settings.heapFrom,
+              to: settings.heapTo,
+              schemaFrom: settings.schemaHeapFrom,
+              schemaTo: settings.schemaHeapTo,
+              postgresUrl: url,
+            },
             log,
           );
           return heapSection(rows);
@@ -289,7 +357,9 @@ export async function runSuite(log: (line: string) => void = console.log): Promi
   log("");
   log(document);
   if (settings.mode === "full") {
-    await writeFile(BENCHMARKS_FILE, document);
+    // The section `npm run bench:scale` wrote stays (it runs on its own: minutes of setup).
+    const scale = scaleSectionOf(await readFile(BENCHMARKS_FILE, "utf8").catch(() => ""));
+    await writeFile(BENCHMARKS_FILE, scale ? `${document.trimEnd()}\n\n${scale}\n` : document);
     log(`Written to ${BENCHMARKS_FILE}`);
   } else {
     log("BENCH_QUICK=1: a smoke run, BENCHMARKS.md is left as it is.");

@@ -32,6 +32,8 @@ export interface ManyTenantsRequest {
   readonly unmeasuredPasses: number;
   /** Also measure the same reads on one tenant (the baseline), before the round robin. */
   readonly baseline: boolean;
+  /** Add the 30-entity model to the router's metadata (bench:scale). */
+  readonly thirtyEntities?: boolean;
 }
 
 /** A measured workload with the peaks seen while it ran. */
@@ -69,6 +71,11 @@ export async function runManyTenants(request: ManyTenantsRequest): Promise<ManyT
     tenants,
     maxConnections: request.maxConnections,
     maxOpenTenants: request.maxOpenTenants,
+    // Loaded only when asked: its @External entities register with TypeORM on import.
+    moreEntities: request.thirtyEntities
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require("./thirty-entities") as typeof import("./thirty-entities")).THIRTY_ENTITIES
+      : [],
   });
   const database = new URL(request.url).pathname.slice(1);
   try {

@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { Client } from "pg";
+import { DataSource } from "typeorm";
 import { TenantRouter, schemaPerTenant, type MigrationReport } from "typeorm-router";
 import { BenchItem } from "./bench-item.entity";
 import { BENCH_MIGRATIONS } from "./bench-migrations";
@@ -35,6 +36,11 @@ export interface MigrateManyResult {
   readonly tenants: number;
   /** The same number of tenants migrated at each of the two concurrencies. */
   readonly real: readonly [RealMigrate, RealMigrate];
+  /**
+   * The hand-rolled loop on another `realTenants` schemas at the higher concurrency: one
+   * DataSource per schema (search_path set on its connection), `runMigrations()`, destroy.
+   */
+  readonly handRolled: RealMigrate;
   /** Migrating the remaining tenants (setup for the no-op run), at the higher concurrency. */
   readonly rest: RealMigrate;
   /** Median over `noOpRuns` of a no-op `router.migrate()` over every tenant. */
@@ -84,11 +90,17 @@ export async function migrateMany(request: MigrateManyRequest): Promise<MigrateM
   const router = await create();
   let real: [RealMigrate, RealMigrate];
   let rest: RealMigrate;
+  let handRolled: RealMigrate;
   try {
     const [low, high] = request.concurrencies;
     const size = request.realTenants;
+    const lowRun = await timed(router, tenants.slice(0, size), low, "migrated", "real migrate");
+    // Right before the router's run at the same concurrency, so load drifts hit both alike.
+    const handSlice = tenants.slice(2 * size, 3 * size);
+    handRolled = await handRolledLoop(request.url, handSlice, high);
+    await resetSchemas(request.url, handSlice);
     real = [
-      await timed(router, tenants.slice(0, size), low, "migrated", "real migrate"),
+      lowRun,
       await timed(router, tenants.slice(size, 2 * size), high, "migrated", "real migrate"),
     ];
     rest = await timed(router, tenants.slice(2 * size), high, "migrated", "setup migrate");
@@ -118,10 +130,67 @@ export async function migrateMany(request: MigrateManyRequest): Promise<MigrateM
   return {
     tenants: tenants.length,
     real,
+    handRolled,
     rest,
     noOpMedianMs: quantile(noOpRunsMs, 0.5),
     noOpRunsMs,
   };
+}
+
+// What people write by hand: for each schema, a DataSource whose connection has the schema's
+// search_path (the migrations' raw SQL is unqualified), runMigrations() with one transaction
+// per migration like the router's, then destroy; `concurrency` schemas at a time.
+async function handRolledLoop(
+  url: string,
+  slice: readonly string[],
+  concurrency: number,
+): Promise<RealMigrate> {
+  const queue = [...slice];
+  const started = process.hrtime.bigint();
+  const worker = async () => {
+    for (let tenant = queue.shift(); tenant !== undefined; tenant = queue.shift()) {
+      const schema = benchSchemaOf(tenant);
+      const dataSource = new DataSource({
+        type: "postgres",
+        url,
+        schema,
+        poolSize: 1,
+        migrations: BENCH_MIGRATIONS,
+        extra: { options: `-c search_path=${schema}` },
+      });
+      await dataSource.initialize();
+      try {
+        const ran = await dataSource.runMigrations({ transaction: "each" });
+        if (ran.length !== BENCH_MIGRATIONS.length) {
+          throw new Error(`hand-rolled loop: ${schema} ran ${ran.length} migrations`);
+        }
+      } finally {
+        await dataSource.destroy();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+  progress(
+    `  hand-rolled runMigrations loop: ${slice.length} tenants at concurrency ${concurrency}: ${durationMs.toFixed(0)} ms`,
+  );
+  return { concurrency, tenants: slice.length, migrations: BENCH_MIGRATIONS.length, durationMs };
+}
+
+// Empties the schemas the hand-rolled loop migrated, for the router's own runs afterwards.
+async function resetSchemas(url: string, slice: readonly string[]): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      slice
+        .map(benchSchemaOf)
+        .map((schema) => `DROP SCHEMA "${schema}" CASCADE; CREATE SCHEMA "${schema}";`)
+        .join("\n"),
+    );
+  } finally {
+    await client.end();
+  }
 }
 
 // Every tenant in the report has the expected outcome and number of applied migrations.

@@ -87,6 +87,20 @@ const OPERATIONS: ReadonlyArray<readonly [string, (seededRows: number) => Operat
       state.inserted++;
     },
   ],
+  [
+    "query builder getMany (10 rows)",
+    (seededRows) => async (api, index) => {
+      const from = (index % Math.max(1, seededRows - 10)) + 1;
+      const rows = await api.rows
+        .createQueryBuilder("row")
+        .where("row.id >= :from AND row.id < :to", { from, to: from + 10 })
+        .orderBy("row.id")
+        .getMany();
+      if (rows.length !== 10 || rows[0].id !== from) {
+        throw new Error(`getMany from ${from} found ${rows.length} rows`);
+      }
+    },
+  ],
 ];
 
 /**

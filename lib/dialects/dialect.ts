@@ -26,6 +26,24 @@ export interface ScratchDatabase {
 }
 
 /**
+ * What a driver asks the server while it connects (PostgreSQL: its version, the database and
+ * the current schema), remembered per server so that later DataSources on the same server
+ * skip those round trips: a database-per-tenant open then sends no startup query.
+ */
+export interface StartupFacts {
+  /**
+   * The server (and role, and session options) that `options` connect to, not the database:
+   * DataSources with the same key get the same answers. `undefined` when it cannot be told
+   * (e.g. a `driver` of the user's own), which never shares answers.
+   */
+  key(options: DataSourceOptions): string | undefined;
+  /** The answers an initialized DataSource's driver learnt, or `undefined` if it has none. */
+  learnt(dataSource: DataSource): object | undefined;
+  /** Presets `facts` (from {@link learnt}) on a not yet initialized DataSource's driver. */
+  preset(dataSource: DataSource, facts: object): void;
+}
+
+/**
  * What the core needs from a driver. Every driver-specific statement lives behind this
  * interface, one file per driver, so the core never branches on the driver.
  */
@@ -70,6 +88,8 @@ export interface Dialect {
    * driver and server; a temporary file for SQLite), for work that must not touch real data.
    */
   createScratchDatabase(options: DataSourceOptions): Promise<ScratchDatabase>;
+  /** What connecting asks the server, when it can be remembered per server. */
+  readonly startupFacts?: StartupFacts;
 }
 
 /**

@@ -1,10 +1,10 @@
 import type { DataSource, DataSourceOptions } from "typeorm";
-import { findDialect, type Dialect } from "./dialect";
+import { findDialect, type Dialect, type StartupFacts } from "./dialect";
 import { mysqlDialect } from "./mysql/mysql-dialect";
 import { postgresDialect } from "./postgres/postgres-dialect";
 import { sqliteDialect } from "./sqlite/sqlite-dialect";
 
-export type { Dialect, ScratchDatabase } from "./dialect";
+export type { Dialect, ScratchDatabase, StartupFacts } from "./dialect";
 
 const DIALECTS: readonly Dialect[] = [postgresDialect, sqliteDialect, mysqlDialect];
 
@@ -15,4 +15,12 @@ const DIALECTS: readonly Dialect[] = [postgresDialect, sqliteDialect, mysqlDiale
  */
 export function dialectFor(source: DataSource | DataSourceOptions): Dialect {
   return findDialect(DIALECTS, source);
+}
+
+/**
+ * The {@link StartupFacts} of `options`' driver, or `undefined` for a driver that has none
+ * (or that typeorm-router does not know: such a DataSource simply connects as TypeORM does).
+ */
+export function startupFactsFor(options: DataSourceOptions): StartupFacts | undefined {
+  return DIALECTS.find((dialect) => dialect.types.includes(options.type))?.startupFacts;
 }

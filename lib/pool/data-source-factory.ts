@@ -7,7 +7,7 @@ import {
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
 import { ConfigurationError, DataSourceInitError, ReadOnlyDatabaseError } from "../errors";
-import { dialectFor } from "../dialects";
+import { dialectFor, startupFactsFor } from "../dialects";
 import type { NormalizedOptions } from "../config/router-options";
 import { checkDataSourceOptions } from "../config/router-options";
 import { SharedMetadata } from "./shared-metadata";
@@ -51,6 +51,9 @@ export class DataSourceFactory {
   #sharedTenants: Promise<DataSource> | undefined;
   // Its own createQueryRunner(), before the guard: what a tenant's scope wraps.
   #unscopedRunner: ((mode?: ReplicationMode) => QueryRunner) | undefined;
+  // What drivers asked their server on connecting (version, current schema), per server:
+  // the next database on that server opens without those round trips.
+  readonly #serverFacts = new Map<string, object>();
 
   constructor(props: DataSourceFactoryProps) {
     this.#props = props;
@@ -131,7 +134,7 @@ export class DataSourceFactory {
         );
     }
     try {
-      await dataSource.initialize();
+      await this.#initialize(dataSource, options);
       if (this.#props.options.testMode) {
         const migrated = await this.#props.migrateTestDatabase(target, dataSource);
         this.#markSynchronizable(dataSource, group, migrated ? "test-only" : "managed");
@@ -170,6 +173,20 @@ export class DataSourceFactory {
   #sharedTenancy(): SharedDatabaseTenancy | undefined {
     const { options } = this.#props;
     return options.testMode ? undefined : options.tenants?.strategy.shared;
+  }
+
+  // initialize(), with what the driver would ask at startup preset when another database on
+  // the same server already answered it (issue 9: a database-per-tenant open sends no
+  // startup query); the first DataSource of each server learns them.
+  async #initialize(dataSource: DataSource, options: DataSourceOptions): Promise<void> {
+    const startup = startupFactsFor(options);
+    const key = startup?.key(options);
+    const known = key === undefined ? undefined : this.#serverFacts.get(key);
+    if (known) startup!.preset(dataSource, known);
+    await dataSource.initialize();
+    if (key === undefined || known) return;
+    const learnt = startup!.learnt(dataSource);
+    if (learnt) this.#serverFacts.set(key, learnt);
   }
 
   #openShared(options: DataSourceOptions): Promise<DataSource> {

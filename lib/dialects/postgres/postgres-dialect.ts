@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { DataSourceOptions, QueryRunner } from "typeorm";
 import { sleep } from "../../concurrency/sleep";
 import { postgresReadOnly } from "./postgres-read-only";
+import { postgresStartupFacts } from "./postgres-startup-facts";
 import type { Dialect, ScratchDatabase } from "../dialect";
 import { onServer, quote, renamed, split, type PostgresDataSourceOptions } from "./postgres-server";
 
@@ -48,6 +49,7 @@ export const postgresDialect: Dialect = {
     )) as unknown[];
     return rows.length > 0;
   },
+  startupFacts: postgresStartupFacts,
   async createDatabase(options: DataSourceOptions): Promise<void> {
     const { name, maintenance } = split(options as PostgresDataSourceOptions);
     await onServer(maintenance, `CREATE DATABASE ${quote(name)}`);

@@ -1,0 +1,120 @@
+import { Entity, PrimaryGeneratedColumn } from "typeorm";
+import { External, TenantRouter, schemaPerTenant } from "./setup/public-api";
+import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
+import { createTableMigration, sqlMigration } from "./setup/migrations";
+import { withClient } from "./setup/pg";
+
+// The no-op migrate of schema-per-tenant reads every schema's migration records in bulk:
+// UNION ALLs of a few hundred tables each (one over ~8,000 exceeds PostgreSQL's stack depth).
+// Here 1,201 schemas span three of them; each record must be read for its own schema.
+
+@External()
+@Entity({ name: "bulk_item" })
+class BulkItem {
+  @PrimaryGeneratedColumn()
+  id!: number;
+}
+
+const CreateBulkItems1700000000001 = createTableMigration(
+  "CreateBulkItems1700000000001",
+  "bulk_item",
+  [],
+);
+const AddBulkNotes1700000000002 = sqlMigration(
+  "AddBulkNotes1700000000002",
+  "CREATE TABLE bulk_note (id integer)",
+  "DROP TABLE bulk_note",
+);
+
+const TENANTS = Array.from({ length: 1201 }, (_, index) => `b${String(index).padStart(4, "0")}`);
+const schemaOf = (tenant: string) => `tenant_${tenant}`;
+
+const postgres = DRIVERS.filter((driver) => driver.name === "postgres");
+
+for (const driver of postgres) {
+  describeDriver(driver, (fixture) => {
+    let db: DriverFixture;
+    let url: string;
+    const routers: TenantRouter[] = [];
+
+    const create = async () => {
+      const router = await TenantRouter.create({
+        entities: [BulkItem],
+        databases: { default: { type: "postgres", url } },
+        tenants: {
+          list: TENANTS,
+          strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections: 4 }),
+        },
+        migrations: { tenant: [CreateBulkItems1700000000001, AddBulkNotes1700000000002] },
+      });
+      routers.push(router);
+      return router;
+    };
+
+    beforeAll(async () => {
+      db = fixture();
+      await db.createDatabase("bulk");
+      url = (db.optionsFor("bulk") as { url: string }).url;
+      const router = await create();
+      const first = TENANTS[0];
+      await withClient(url, (client) => client.query(`CREATE SCHEMA "${schemaOf(first)}"`));
+      const report = await router.migrate({ tenants: [first] });
+      expect(report.ok).toBe(true);
+      // Every other schema gets the first one's migrations table, rows included, in SQL.
+      await withClient(url, async (client) => {
+        const from = `"${schemaOf(first)}"."migrations_tenant"`;
+        for (let start = 1; start < TENANTS.length; start += 300) {
+          await client.query(
+            TENANTS.slice(start, start + 300)
+              .map((tenant) => {
+                const schema = `"${schemaOf(tenant)}"`;
+                return (
+                  `CREATE SCHEMA ${schema}; CREATE TABLE ${schema}."migrations_tenant" (LIKE ${from} INCLUDING ALL); ` +
+                  `INSERT INTO ${schema}."migrations_tenant" SELECT * FROM ${from}; ` +
+                  `CREATE TABLE ${schema}."bulk_item" (id serial PRIMARY KEY); CREATE TABLE ${schema}."bulk_note" (id integer);`
+                );
+              })
+              .join("\n"),
+          );
+        }
+      });
+    }, 120_000);
+
+    afterAll(async () => {
+      await Promise.allSettled(routers.splice(0).map((router) => router.close()));
+    });
+
+    it("reads the state of 1,201 schemas in bulk: a no-op opens no tenant, one behind migrates alone", async () => {
+      const router = await create();
+      const noOp = await router.migrate();
+      expect(noOp.ok).toBe(true);
+      const outcomes = noOp.results.filter((r) => r.database.kind === "tenant");
+      expect(outcomes).toHaveLength(TENANTS.length);
+      expect(outcomes.every((r) => r.outcome === "up-to-date")).toBe(true);
+      expect(router.poolStats().openTenants).toBe(0);
+
+      // One schema in the last UNION ALL is one migration behind: only it runs, and only that
+      // migration (a record read for the wrong schema would hide it or add others).
+      const behind = TENANTS[1150];
+      await withClient(url, async (client) => {
+        await client.query(
+          `DELETE FROM "${schemaOf(behind)}"."migrations_tenant" WHERE name = 'AddBulkNotes1700000000002'`,
+        );
+        await client.query(`DROP TABLE "${schemaOf(behind)}"."bulk_note"`);
+      });
+      const fresh = await create();
+      const report = await fresh.migrate();
+      expect(report.ok).toBe(true);
+      const migrated = report.results.filter((r) => r.outcome === "migrated");
+      expect(migrated.map((r) => [r.database.name, r.applied.map((m) => m.name)])).toEqual([
+        [behind, ["AddBulkNotes1700000000002"]],
+      ]);
+      expect(fresh.poolStats().openTenants).toBe(1);
+      const tables = await db.rows(
+        db.optionsFor("bulk"),
+        `SELECT schemaname FROM pg_tables WHERE tablename = 'bulk_note' AND schemaname = '${schemaOf(behind)}'`,
+      );
+      expect(tables).toHaveLength(1);
+    });
+  });
+}
