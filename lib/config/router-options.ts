@@ -459,6 +459,7 @@ function normalizePool(pool: PoolOptions): Required<PoolOptions> {
     maxOpenTenants: pool.maxOpenTenants ?? 100,
     idleTimeoutMs: pool.idleTimeoutMs ?? 300_000,
     acquireTimeoutMs: pool.acquireTimeoutMs ?? 30_000,
+    closeTimeoutMs: pool.closeTimeoutMs ?? 10_000,
   };
   if (!Number.isInteger(normalized.maxOpenTenants) || normalized.maxOpenTenants < 1) {
     throw ConfigurationError.invalid(
@@ -469,6 +470,7 @@ function normalizePool(pool: PoolOptions): Required<PoolOptions> {
   }
   checkNonNegative(normalized.idleTimeoutMs, "pool.idleTimeoutMs");
   checkNonNegative(normalized.acquireTimeoutMs, "pool.acquireTimeoutMs");
+  checkNonNegative(normalized.closeTimeoutMs, "pool.closeTimeoutMs");
   return Object.freeze(normalized);
 }
 
@@ -568,6 +570,7 @@ const POOL_KEYS = [
   "maxOpenTenants",
   "idleTimeoutMs",
   "acquireTimeoutMs",
+  "closeTimeoutMs",
 ] as const satisfies readonly (keyof PoolOptions)[];
 
 /**

@@ -18,6 +18,11 @@ export interface PoolOptions {
   readonly idleTimeoutMs?: number;
   /** How long a call waits for a slot when every open tenant is busy. Default 30000. */
   readonly acquireTimeoutMs?: number;
+  /**
+   * How long `router.close()` lets work in flight (transactions, builders, streams) finish
+   * before it closes the connections under it. Default 10000.
+   */
+  readonly closeTimeoutMs?: number;
 }
 
 /** What the pool needs from its owner. */
@@ -117,10 +122,28 @@ export class DataSourcePool {
     this.#closed = true;
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#wakeAll();
+    // New work is refused from here (RouterClosedError); work in flight may finish first.
+    await this.#drain(Date.now() + this.#props.closeTimeoutMs);
     const errors: unknown[] = [];
     for (const entry of [...this.#entries.values()]) this.#close(entry);
     await Promise.all([...this.#closing].map((closing) => closing.catch((e) => errors.push(e))));
     if (errors.length > 0) throw errors[0];
+  }
+
+  // Waits until no entry is held, or until `deadline`.
+  async #drain(deadline: number): Promise<void> {
+    const held = () => [...this.#entries.values()].some((entry) => entry.refs > 0);
+    while (held() && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.max(0, Math.min(100, deadline - Date.now())));
+        this.#waiters.add(wake);
+      });
+    }
   }
 
   #run<T>(

@@ -1,0 +1,70 @@
+import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
+import { External, RouterClosedError, TenantRouter, withTenant } from "./setup/public-api";
+import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
+
+@External()
+@Entity()
+class Order {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar" })
+  item!: string;
+}
+
+for (const driver of DRIVERS) {
+  describeDriver(driver, (fixture) => {
+    let db: DriverFixture;
+
+    beforeAll(async () => {
+      db = fixture();
+      await db.createDatabase("tenant_a");
+    });
+
+    it("lets transactions in flight finish, then refuses new work with RouterClosedError", async () => {
+      const router = await TenantRouter.create({
+        entities: [Order],
+        databases: { default: await db.createDatabase("default") },
+        tenants: {
+          list: ["a"],
+          options: () => ({ ...db.optionsFor("tenant_a"), synchronize: true }),
+        },
+        pool: { closeTimeoutMs: 30_000 },
+      });
+      const orders = router.getRepository(Order);
+      let proceed!: () => void;
+      const holding = new Promise<void>((resolve) => (proceed = resolve));
+      let started!: () => void;
+      const inside = new Promise<void>((resolve) => (started = resolve));
+      const transaction = withTenant("a", () =>
+        router.transaction(async (manager) => {
+          await manager.save(Order, { item: "first" });
+          started();
+          await holding;
+          await manager.save(Order, { item: "second" });
+        }),
+      );
+      await inside;
+      const closing = router.close();
+      // New work is refused at once, while the transaction still runs.
+      await expect(withTenant("a", () => orders.count())).rejects.toThrow(RouterClosedError);
+      expect(() => router.getRepository(Order)).toThrow(RouterClosedError);
+      proceed();
+      await expect(transaction).resolves.toBeUndefined();
+      await closing;
+      const rows = await db.rows<{ item: string }>(
+        db.optionsFor("tenant_a"),
+        'SELECT item FROM "order" ORDER BY id',
+      );
+      expect(rows.map((row) => row.item)).toEqual(["first", "second"]);
+      if (db.name === "postgres") {
+        const name = (db.optionsFor("tenant_a") as { url: string }).url.split("/").pop();
+        const [row] = await db.rows<{ n: string }>(
+          db.optionsFor("default"),
+          `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '${name}'`,
+        );
+        expect(Number(row.n)).toBe(0);
+      }
+    });
+  });
+}
