@@ -2,9 +2,10 @@
 // admin_shutdown (the session was ended by DROP DATABASE … WITH (FORCE)), and
 // deadlock_detected (a transaction that lost to DROP SCHEMA … CASCADE).
 const MISSING_CODES = new Set(["3D000", "3F000", "42P01", "57P01", "40P01"]);
-// pg's own error when the server closed the socket (no SQLSTATE), and TypeORM's when a
-// transaction's query runner was released under it by that failure.
-const TERMINATED = /^Connection terminated/;
+// pg's own errors when the server closed the socket (no SQLSTATE): on the query that was
+// running, then on every later query of that client; and TypeORM's when a transaction's
+// query runner was released under it by that failure.
+const TERMINATED = /^(Connection terminated|Client has encountered a connection error)/;
 const RELEASED = "QueryRunnerAlreadyReleasedError";
 // SQLite reports a missing table by message only; MySQL by errno (1049 database, 1146 table).
 const SQLITE_MISSING = /^no such table\b/;
