@@ -2,7 +2,7 @@ import os from "node:os";
 import { Table, type QueryRunner } from "typeorm";
 import { dialectFor } from "../dialects";
 import type { Migration } from "./migration-set";
-import { rememberTable, tableExists } from "./known-tables";
+import { bookkeepingPath, deleteNamed, rememberTable, tableExists } from "./bookkeeping-tables";
 
 /** A `transaction = false` migration claimed by a migrator that runs it (or ran it and died). */
 export interface MigrationClaim {
@@ -66,7 +66,7 @@ export class MigrationClaims {
     const rows: Record<string, unknown>[] = await queryRunner.manager
       .createQueryBuilder(queryRunner)
       .select("*")
-      .from(this.#path(queryRunner), "claims")
+      .from(bookkeepingPath(queryRunner, this.name), "claims")
       .getRawMany();
     return new Map(
       rows.map((row) => [
@@ -87,7 +87,7 @@ export class MigrationClaims {
     await queryRunner.manager
       .createQueryBuilder(queryRunner)
       .insert()
-      .into(this.#path(queryRunner))
+      .into(bookkeepingPath(queryRunner, this.name))
       .values({
         name: migration.name,
         owner: CLAIM_OWNER,
@@ -101,18 +101,7 @@ export class MigrationClaims {
   /** Removes the claim of `name` (completed, withdrawn, or resolved). */
   async release(queryRunner: QueryRunner, name: string): Promise<void> {
     if (!(await tableExists(queryRunner, this.name))) return;
-    await queryRunner.manager
-      .createQueryBuilder(queryRunner)
-      .delete()
-      .from(this.#path(queryRunner))
-      .where(`${queryRunner.connection.driver.escape("name")} = :name`, { name })
-      .execute();
-  }
-
-  // Qualified like MigrationTable's, so a schema-per-tenant DataSource reads its own schema.
-  #path(queryRunner: QueryRunner): string {
-    const driver = queryRunner.connection.driver;
-    return driver.buildTableName(this.name, (driver as { schema?: string }).schema);
+    await deleteNamed(queryRunner, this.name, name);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Table, type QueryRunner } from "typeorm";
 import type { Migration } from "./migration-set";
-import { rememberTable, tableExists } from "./known-tables";
+import { bookkeepingPath, deleteNamed, rememberTable, tableExists } from "./bookkeeping-tables";
 
 /** A migration recorded as applied in a database. */
 export interface AppliedMigration {
@@ -54,7 +54,7 @@ export class MigrationTable {
     const rows: Record<string, unknown>[] = await queryRunner.manager
       .createQueryBuilder(queryRunner)
       .select("*")
-      .from(this.#path(queryRunner), "migrations")
+      .from(bookkeepingPath(queryRunner, this.name), "migrations")
       .orderBy(queryRunner.connection.driver.escape("id"), "ASC")
       .getRawMany();
     return rows.map((row) => ({
@@ -69,25 +69,13 @@ export class MigrationTable {
     await queryRunner.manager
       .createQueryBuilder(queryRunner)
       .insert()
-      .into(this.#path(queryRunner))
+      .into(bookkeepingPath(queryRunner, this.name))
       .values({ timestamp: migration.timestamp, name: migration.name })
       .execute();
   }
 
   /** Removes the record of `name` (after reverting it). */
   async forget(queryRunner: QueryRunner, name: string): Promise<void> {
-    await queryRunner.manager
-      .createQueryBuilder(queryRunner)
-      .delete()
-      .from(this.#path(queryRunner))
-      .where(`${queryRunner.connection.driver.escape("name")} = :name`, { name })
-      .execute();
-  }
-
-  // Qualified with the connection's schema, as hasTable() and createTable() resolve it, so a
-  // schema-per-tenant DataSource reads its own schema's table, not public's.
-  #path(queryRunner: QueryRunner): string {
-    const driver = queryRunner.connection.driver;
-    return driver.buildTableName(this.name, (driver as { schema?: string }).schema);
+    await deleteNamed(queryRunner, this.name, name);
   }
 }

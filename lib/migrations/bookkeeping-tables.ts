@@ -23,3 +23,27 @@ export function rememberTable(queryRunner: QueryRunner, name: string): void {
   if (!tables) known.set(queryRunner, (tables = new Set()));
   tables.add(name);
 }
+
+/**
+ * The path of the router's bookkeeping table `name`, qualified with the connection's schema
+ * as hasTable() and createTable() resolve it: a schema-per-tenant DataSource reads its own
+ * schema's table, never public's.
+ */
+export function bookkeepingPath(queryRunner: QueryRunner, name: string): string {
+  const driver = queryRunner.connection.driver;
+  return driver.buildTableName(name, (driver as { schema?: string }).schema);
+}
+
+/** Deletes the rows of bookkeeping table `table` whose `name` column is `name`. */
+export async function deleteNamed(
+  queryRunner: QueryRunner,
+  table: string,
+  name: string,
+): Promise<void> {
+  await queryRunner.manager
+    .createQueryBuilder(queryRunner)
+    .delete()
+    .from(bookkeepingPath(queryRunner, table))
+    .where(`${queryRunner.connection.driver.escape("name")} = :name`, { name })
+    .execute();
+}
