@@ -47,6 +47,9 @@ const DEFERRED = new Set<PropertyKey>(["connect", "stream", "changeTableComment"
 // What stays the routing runner's own, bound or not, so that identities never change under
 // the code holding them (subscribers get this runner, `manager` runs on it).
 const OWN = new Set<PropertyKey>(["manager", "broadcaster", "data"]);
+// Methods that must run on the real runner itself: `connect` registers `this` with the driver
+// (PostgreSQL's connectedQueryRunners, unregistered by the real runner's release).
+const ON_REAL = new Set<PropertyKey>(["connect"]);
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -112,7 +115,9 @@ export function createRoutingQueryRunner(
       method = (...args: unknown[]) =>
         ensureBound().then(({ queryRunner }) =>
           // The real method (never a patch, which may be what called this stand-in).
-          Reflect.apply(Reflect.get(queryRunner, property, proxy) as Method, proxy, args),
+          ON_REAL.has(property)
+            ? Reflect.apply(queryRunner[property as keyof QueryRunner] as Method, queryRunner, args)
+            : Reflect.apply(Reflect.get(queryRunner, property, proxy) as Method, proxy, args),
         );
       deferredMethods.set(property, method);
     }
@@ -128,7 +133,11 @@ export function createRoutingQueryRunner(
       // Bound: the real runner's members, its methods called on this runner, so that what
       // they call in turn (`this.query`) goes through it and its patches, as on a plain runner.
       const real = binding?.queryRunner;
-      if (real) return Reflect.get(real, property, proxy);
+      if (real) {
+        if (!ON_REAL.has(property)) return Reflect.get(real, property, proxy);
+        return (...args: unknown[]) =>
+          Reflect.apply(real[property as keyof QueryRunner] as Method, real, args);
+      }
       if (property === "isTransactionActive") return binder.joinsTransaction();
       const value = Reflect.get(target, property, proxy) as unknown;
       if (typeof value !== "function") return value;
