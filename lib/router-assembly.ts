@@ -2,6 +2,7 @@ import type { DataSource, QueryRunner } from "typeorm";
 import { tenantTarget, type DatabaseTarget } from "./routing/database-target";
 import { databasePerTenant } from "./tenants/strategies/database-per-tenant";
 import type { TenantStrategy } from "./tenants/strategies/tenant-strategy";
+import { destroyDataSource } from "./dialects";
 import { DataSourceFactory } from "./pool/data-source-factory";
 import { DataSourcePool } from "./pool/data-source-pool";
 import { DatabaseResolver } from "./routing/database-resolver";
@@ -124,6 +125,7 @@ export async function assembleRouter<R>(
           return dataSource;
         });
       },
+      close: destroyDataSource,
     });
     const chain = new RouterChain([...options.routers, new DecoratorRouter(registry)]);
     const resolver = new DatabaseResolver({

@@ -1,6 +1,13 @@
+import { Client } from "pg";
 import { Column, Entity, PrimaryGeneratedColumn } from "typeorm";
-import { External, RouterClosedError, TenantRouter, withTenant } from "./setup/public-api";
-import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
+import {
+  External,
+  RouterClosedError,
+  TenantRouter,
+  schemaPerTenant,
+  withTenant,
+} from "./setup/public-api";
+import { DRIVERS, PG_URL, describeDriver, type DriverFixture } from "./setup/drivers";
 
 @External()
 @Entity()
@@ -64,6 +71,52 @@ for (const driver of DRIVERS) {
           `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '${name}'`,
         );
         expect(Number(row.n)).toBe(0);
+      }
+    });
+
+    // pg's pool.end() resolves before its clients' sockets close: close() waits for them, so
+    // when it resolves the server has ended every session (a DROP DATABASE cannot find one).
+    (driver.name === "postgres" ? it : it.skip).each([
+      ["database per tenant", false],
+      ["schema per tenant", true],
+    ])("resolves once the server ended every session (%s)", async (_mode, schemas) => {
+      const base = await db.createDatabase(`sessions_${schemas ? "s" : "d"}`);
+      const tenantDb = schemas ? base : await db.createDatabase("sessions_t");
+      const names = [...new Set([base, tenantDb])].map((options) =>
+        (options as { url: string }).url.split("/").pop(),
+      );
+      const probe = new Client({ connectionString: PG_URL });
+      await probe.connect();
+      try {
+        for (let round = 0; round < 10; round++) {
+          const router = await TenantRouter.create({
+            entities: [Order],
+            databases: { default: base },
+            tenants: schemas
+              ? {
+                  list: ["a", "b"],
+                  strategy: schemaPerTenant({ base: base as never, maxConnections: 4 }),
+                }
+              : { list: ["a", "b"], options: () => tenantDb },
+          });
+          for (const tenant of ["a", "b"]) {
+            await withTenant(tenant, () =>
+              Promise.all(
+                Array.from({ length: 4 }, () =>
+                  router.transaction((manager) => manager.query("SELECT 1")),
+                ),
+              ),
+            );
+          }
+          await router.close();
+          const { rows } = await probe.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ANY($1)",
+            [names],
+          );
+          expect({ round, sessions: rows[0].n }).toEqual({ round, sessions: 0 });
+        }
+      } finally {
+        await probe.end();
       }
     });
   });

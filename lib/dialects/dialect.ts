@@ -90,6 +90,11 @@ export interface Dialect {
   createScratchDatabase(options: DataSourceOptions): Promise<ScratchDatabase>;
   /** What connecting asks the server, when it can be remembered per server. */
   readonly startupFacts?: StartupFacts;
+  /**
+   * `dataSource.destroy()`, resolving only once the server has seen every connection close
+   * (where the driver's own destroy resolves earlier). Absent: `destroy()` is enough.
+   */
+  destroy?(dataSource: DataSource): Promise<void>;
 }
 
 /**

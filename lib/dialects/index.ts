@@ -18,6 +18,15 @@ export function dialectFor(source: DataSource | DataSourceOptions): Dialect {
 }
 
 /**
+ * Destroys `dataSource` and resolves once its connections are closed on the server too, so
+ * that what follows (a `DROP DATABASE`, a count of sessions) never sees them.
+ */
+export function destroyDataSource(dataSource: DataSource): Promise<void> {
+  const dialect = DIALECTS.find((candidate) => candidate.types.includes(dataSource.options.type));
+  return dialect?.destroy ? dialect.destroy(dataSource) : dataSource.destroy();
+}
+
+/**
  * The {@link StartupFacts} of `options`' driver, or `undefined` for a driver that has none
  * (or that typeorm-router does not know: such a DataSource simply connects as TypeORM does).
  */

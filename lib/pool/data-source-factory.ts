@@ -7,7 +7,7 @@ import {
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
 import { ConfigurationError, DataSourceInitError, ReadOnlyDatabaseError } from "../errors";
-import { dialectFor, startupFactsFor } from "../dialects";
+import { destroyDataSource, dialectFor, startupFactsFor } from "../dialects";
 import type { NormalizedOptions } from "../config/router-options";
 import { checkDataSourceOptions } from "../config/router-options";
 import { SharedMetadata } from "./shared-metadata";
@@ -145,7 +145,7 @@ export class DataSourceFactory {
       }
       this.#markSynchronizable(dataSource, group, "managed");
     } catch (cause) {
-      if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+      if (dataSource.isInitialized) await destroyDataSource(dataSource).catch(() => undefined);
       throw DataSourceInitError.failed(target.description, cause);
     }
     return dataSource;

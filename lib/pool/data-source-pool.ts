@@ -29,6 +29,8 @@ export interface PoolOptions {
 export interface PoolProps extends Required<PoolOptions> {
   /** Creates and initializes the DataSource of `target`; must throw a routing error on failure. */
   readonly open: (target: DatabaseTarget) => Promise<DataSource>;
+  /** Destroys a DataSource from `open`, resolving once its connections are closed. */
+  readonly close: (dataSource: DataSource) => Promise<void>;
   /** The router's `pool` log channel. */
   readonly log: ChannelLog;
 }
@@ -222,7 +224,7 @@ export class DataSourcePool {
     }
     if (this.#closed) {
       this.#forget(entry);
-      await entry.dataSource.destroy();
+      await this.#props.close(entry.dataSource);
       const closed = RouterClosedError.used(`open ${target.description}`);
       rejectReady(closed);
       throw closed;
@@ -284,7 +286,7 @@ export class DataSourcePool {
     const dataSource = entry.dataSource ?? (await entry.ready.catch(() => undefined));
     if (!dataSource?.isInitialized) return;
     try {
-      await dataSource.destroy();
+      await this.#props.close(dataSource);
     } catch (error) {
       // Closing is best effort for evictions: report it, never hide it.
       this.#props.log.warn(

@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { destroyDataSource } from "../dialects";
 import type { DataSourceFactory } from "../pool/data-source-factory";
 import type { DataSourcePool } from "../pool/data-source-pool";
 import { tenantTarget } from "../routing/database-target";
@@ -84,7 +85,7 @@ export class TenantProvisioner<R = never> {
       dataSource = await factory.open(target);
       const result = await migrator.migrateDataSource(target, dataSource);
       if (result.error) throw result.error;
-      await dataSource.destroy();
+      await destroyDataSource(dataSource);
       dataSource = undefined;
       await registration.register?.(tenant, router());
       registered = true;
@@ -92,7 +93,8 @@ export class TenantProvisioner<R = never> {
       return result;
     } catch (error) {
       const undo: Promise<unknown>[] = [];
-      if (dataSource?.isInitialized) await dataSource.destroy().catch(this.#warnUndo(tenant));
+      if (dataSource?.isInitialized)
+        await destroyDataSource(dataSource).catch(this.#warnUndo(tenant));
       if (registered) undo.push(registration.unregister?.(tenant, router()) ?? Promise.resolve());
       // Only what this call created is undone: a TenantExistsError from storage.create means
       // another create won, and its storage and registration are not ours to touch.

@@ -1,6 +1,6 @@
 import { DataSource, type DataSourceOptions } from "typeorm";
 import { DataSourceInitError } from "../errors";
-import { dialectFor } from "../dialects";
+import { destroyDataSource, dialectFor } from "../dialects";
 
 /** A fresh database made by {@link emptyDatabase}. */
 export interface EmptyDatabase {
@@ -68,7 +68,7 @@ export async function emptyDatabase(options: DataSourceOptions): Promise<EmptyDa
   const drop = () =>
     (dropped ??= (async () => {
       try {
-        if (dataSource.isInitialized) await dataSource.destroy();
+        if (dataSource.isInitialized) await destroyDataSource(dataSource);
         await scratch.drop();
       } catch (error) {
         dropped = undefined; // let a later call try again

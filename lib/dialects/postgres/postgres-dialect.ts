@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { DataSourceOptions, QueryRunner } from "typeorm";
 import { sleep } from "../../concurrency/sleep";
+import { destroyPostgres } from "./postgres-pool-end";
 import { postgresReadOnly } from "./postgres-read-only";
 import { postgresStartupFacts } from "./postgres-startup-facts";
 import type { Dialect, ScratchDatabase } from "../dialect";
@@ -50,6 +51,7 @@ export const postgresDialect: Dialect = {
     return rows.length > 0;
   },
   startupFacts: postgresStartupFacts,
+  destroy: destroyPostgres,
   async createDatabase(options: DataSourceOptions): Promise<void> {
     const { name, maintenance } = split(options as PostgresDataSourceOptions);
     await onServer(maintenance, `CREATE DATABASE ${quote(name)}`);

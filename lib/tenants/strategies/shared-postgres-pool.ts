@@ -1,4 +1,5 @@
 import type { Pool, PoolConfig } from "pg";
+import { watchClosing } from "../../dialects/postgres/postgres-pool-end";
 import { RouterLog } from "../../observability/router-log";
 
 // What TypeORM's PostgresDriver uses of `pg`: `new Pool(options)`, `pool.connect(cb)`,
@@ -55,8 +56,10 @@ export class SharedPostgresPool {
     return this.pool.totalCount;
   }
 
-  /** Ends the shared pool. */
-  end(): Promise<void> {
-    return this.pool.end();
+  /** Ends the shared pool; resolves once the server has seen every connection close. */
+  async end(): Promise<void> {
+    const watch = watchClosing(this.pool);
+    await this.pool.end();
+    await watch.closed;
   }
 }
