@@ -350,6 +350,19 @@ export class PoolExhaustedError extends RoutingError {
         `pool.maxOpenTenants or pool.acquireTimeoutMs, or shorten long-running work.`,
     );
   }
+
+  /**
+   * Waited `waitedMs` for the one connection of a SQLite `database` while another caller's
+   * transaction held it.
+   */
+  static connectionBusy(database: string, waitedMs: number): PoolExhaustedError {
+    return new PoolExhaustedError(
+      `Could not run a statement on ${database}: SQLite has one connection per database, and ` +
+        `other transactions held it for the ${waitedMs} ms this one waited. Shorten ` +
+        `transactions or raise pool.acquireTimeoutMs; inside a transaction, run statements ` +
+        `through its manager, never beside it on a runner of your own.`,
+    );
+  }
 }
 
 /** Thrown when a closed router is used. */

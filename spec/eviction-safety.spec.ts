@@ -86,14 +86,7 @@ for (const driver of DRIVERS) {
       const written = new Map<string, number>();
       const failures: unknown[] = [];
       const kept = new Map<string, DataSource>();
-      // KNOWN REGRESSION (see the session note): on better-sqlite3 every transaction of a
-      // tenant shares the DataSource's one connection, and concurrent router.transaction()
-      // calls on one tenant have failed 1 run in 3 with "cannot commit - no transaction is
-      // active" since the transactional manager's runner rework. Until that is fixed, the
-      // SQLite run leaves the transaction kind out; PostgreSQL runs every kind.
-      const kinds = Object.entries(KINDS)
-        .filter(([kind]) => db.name !== "sqlite" || kind !== "transaction")
-        .map(([, work]) => work);
+      const kinds = Object.values(KINDS);
       let settled = 0;
       let next = 0;
       try {

@@ -17,6 +17,13 @@ export interface ReadOnlySession {
   runner(queryRunner: QueryRunner, refused: (cause: unknown) => Error): QueryRunner;
 }
 
+/** How long work waits for a connection another caller's transaction holds. */
+export interface ConnectionWait {
+  readonly timeoutMs: number;
+  /** The error for work that waited `waitedMs` in vain. */
+  readonly busy: (waitedMs: number) => Error;
+}
+
 /** A throwaway database made by {@link Dialect.createScratchDatabase}. */
 export interface ScratchDatabase {
   /** Options that connect to the scratch database (the given options, renamed). */
@@ -95,6 +102,12 @@ export interface Dialect {
    * (where the driver's own destroy resolves earlier). Absent: `destroy()` is enough.
    */
   destroy?(dataSource: DataSource): Promise<void>;
+  /**
+   * Called on each DataSource the router creates, before it connects, where the driver puts
+   * every caller on one connection (SQLite): makes its transactions take that connection in
+   * turn instead of nesting into each other.
+   */
+  shareConnection?(dataSource: DataSource, wait: ConnectionWait): void;
 }
 
 /**

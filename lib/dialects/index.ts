@@ -4,7 +4,7 @@ import { mysqlDialect } from "./mysql/mysql-dialect";
 import { postgresDialect } from "./postgres/postgres-dialect";
 import { sqliteDialect } from "./sqlite/sqlite-dialect";
 
-export type { Dialect, ScratchDatabase, StartupFacts } from "./dialect";
+export type { ConnectionWait, Dialect, ScratchDatabase, StartupFacts } from "./dialect";
 
 const DIALECTS: readonly Dialect[] = [postgresDialect, sqliteDialect, mysqlDialect];
 
@@ -22,8 +22,16 @@ export function dialectFor(source: DataSource | DataSourceOptions): Dialect {
  * that what follows (a `DROP DATABASE`, a count of sessions) never sees them.
  */
 export function destroyDataSource(dataSource: DataSource): Promise<void> {
-  const dialect = DIALECTS.find((candidate) => candidate.types.includes(dataSource.options.type));
+  const dialect = knownDialect(dataSource.options);
   return dialect?.destroy ? dialect.destroy(dataSource) : dataSource.destroy();
+}
+
+/**
+ * The dialect of `options`' driver, or `undefined` for a driver typeorm-router does not know
+ * (such a DataSource simply works as TypeORM makes it).
+ */
+export function knownDialect(options: DataSourceOptions): Dialect | undefined {
+  return DIALECTS.find((dialect) => dialect.types.includes(options.type));
 }
 
 /**
@@ -31,5 +39,5 @@ export function destroyDataSource(dataSource: DataSource): Promise<void> {
  * (or that typeorm-router does not know: such a DataSource simply connects as TypeORM does).
  */
 export function startupFactsFor(options: DataSourceOptions): StartupFacts | undefined {
-  return DIALECTS.find((dialect) => dialect.types.includes(options.type))?.startupFacts;
+  return knownDialect(options)?.startupFacts;
 }

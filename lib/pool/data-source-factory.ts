@@ -6,8 +6,13 @@ import {
 } from "typeorm";
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
-import { ConfigurationError, DataSourceInitError, ReadOnlyDatabaseError } from "../errors";
-import { destroyDataSource, dialectFor, startupFactsFor } from "../dialects";
+import {
+  ConfigurationError,
+  DataSourceInitError,
+  PoolExhaustedError,
+  ReadOnlyDatabaseError,
+} from "../errors";
+import { destroyDataSource, dialectFor, knownDialect, startupFactsFor } from "../dialects";
 import type { NormalizedOptions } from "../config/router-options";
 import { checkDataSourceOptions } from "../config/router-options";
 import { SharedMetadata } from "./shared-metadata";
@@ -126,6 +131,10 @@ export class DataSourceFactory {
     const options = readOnly ? readOnly.options(this.optionsFor(target)) : this.optionsFor(target);
     const dataSource = this.#create(group, options);
     keyCacheBy(dataSource, () => target.key);
+    knownDialect(options)?.shareConnection?.(dataSource, {
+      timeoutMs: this.#props.options.pool.acquireTimeoutMs,
+      busy: (waitedMs) => PoolExhaustedError.connectionBusy(target.description, waitedMs),
+    });
     if (readOnly) {
       const create = dataSource.createQueryRunner.bind(dataSource);
       dataSource.createQueryRunner = (mode?: ReplicationMode) =>

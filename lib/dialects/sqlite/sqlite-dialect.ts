@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { DataSourceOptions } from "typeorm";
+import { gateSqliteConnection } from "./sqlite-connection-gate";
 import { sqliteReadOnly } from "./sqlite-read-only";
 import type { Dialect, ScratchDatabase } from "../dialect";
 
@@ -17,6 +18,7 @@ export const sqliteDialect: Dialect = {
   },
   async unlockMigrations(): Promise<void> {},
   transactionalDdl: true,
+  shareConnection: gateSqliteConnection,
   // The file is created when the DataSource first opens it.
   async createDatabase(): Promise<void> {},
   async dropDatabase(options: DataSourceOptions): Promise<void> {
