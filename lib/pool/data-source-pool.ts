@@ -87,7 +87,21 @@ export class DataSourcePool {
 
   /** Holds the DataSource of `target` open until the lease is released. */
   async acquire(target: DatabaseTarget): Promise<Lease> {
-    const entry = await this.#acquireEntry(target);
+    return this.#lease(await this.#acquireEntry(target));
+  }
+
+  /**
+   * {@link acquire} without waiting: the lease when `target`'s DataSource is open right now,
+   * else `undefined` (opening it, or the pool closed: `acquire` then says how it goes).
+   */
+  tryAcquire(target: DatabaseTarget): Lease | undefined {
+    const entry = this.#entries.get(target.key);
+    if (entry?.dataSource === undefined || this.#closed) return undefined;
+    this.#hold(entry);
+    return this.#lease(entry);
+  }
+
+  #lease(entry: Entry): Lease {
     let released = false;
     return {
       dataSource: entry.dataSource!,

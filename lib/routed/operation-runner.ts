@@ -17,6 +17,13 @@ import type { EntityClass, Operation } from "../routing/router-chain";
 import { ReplicaSelector } from "../routing/replica-selector";
 import { routingContext } from "../context/tenant-context";
 
+/** Where a statement goes, what it does there, and the metadata its SQL was built from. */
+interface StatementTarget {
+  readonly target: DatabaseTarget;
+  readonly method: string;
+  readonly built: DataSource | undefined;
+}
+
 /** Props of {@link OperationRunner}. */
 export interface OperationRunnerProps {
   readonly registry: EntityRegistry;
@@ -205,6 +212,7 @@ export class OperationRunner {
             ? { entity: told.entity as EntityClass | string, operation: told.operation }
             : hint,
         ),
+      bindNow: () => this.#bindNow(group, hint),
       joinsTransaction: joinsTransaction,
     });
   }
@@ -269,17 +277,58 @@ export class OperationRunner {
   }
 
   async #bind(group: string | undefined, hint: StatementHint): Promise<RunnerBinding> {
+    const { target, method, built } = this.#statementTarget(group, hint);
+    return this.#bindTarget(target, method, built);
+  }
+
+  // The binding of a statement whose target is open in the pool right now, outside any
+  // transaction: no wait, so the runner can be the target's own (no routing runner in
+  // between). `undefined` when anything else applies; the lazy path then handles it (and
+  // reports what failed, as a rejected promise).
+  #bindNow(group: string | undefined, hint: StatementHint): RunnerBinding | undefined {
+    if (routingContext()?.transaction) return undefined;
+    let statement: StatementTarget;
+    try {
+      statement = this.#statementTarget(group, hint);
+    } catch {
+      return undefined;
+    }
+    const lease = this.#props.pool.tryAcquire(statement.target);
+    if (!lease) return undefined;
+    if (statement.built && !this.#sameTables(statement.built, lease.dataSource)) {
+      lease.release();
+      return undefined;
+    }
+    return this.#leaseBinding(lease);
+  }
+
+  // Where a statement of `group` (described by `hint`) goes, and the metadata it was built on.
+  #statementTarget(group: string | undefined, hint: StatementHint): StatementTarget {
     const method = hint.operation === "read" ? "a query builder read" : "a query";
     if (hint.entity !== undefined && this.#props.registry.isPlaced(hint.entity)) {
       const target = this.route(hint.entity, hint.operation, undefined, method);
-      return this.#bindTarget(target, method, this.routingDataSource(hint.entity));
+      return { target, method, built: this.routingDataSource(hint.entity) };
     }
     const target =
       group === undefined
         ? this.#routeContext(hint.operation, method)
         : this.#routeGroup(group, hint.operation, method);
-    const built = group === undefined ? undefined : this.#props.blueprints.get(group);
-    return this.#bindTarget(target, method, built);
+    return {
+      target,
+      method,
+      built: group === undefined ? undefined : this.#props.blueprints.get(group),
+    };
+  }
+
+  // A runner of the leased DataSource; releasing the binding releases the runner (its own
+  // method, whatever is assigned over it later) and gives the lease back.
+  #leaseBinding(lease: Lease): RunnerBinding {
+    const queryRunner = lease.dataSource.createQueryRunner("master");
+    const releaseRunner = queryRunner.release;
+    return {
+      queryRunner,
+      release: () => releaseRunner.call(queryRunner).finally(() => lease.release()),
+    };
   }
 
   /**
@@ -324,11 +373,7 @@ export class OperationRunner {
         "Give every database of a placement group the same metadata options, or query it through router.dataSourceFor(Entity).",
       );
     }
-    const queryRunner = lease.dataSource.createQueryRunner("master");
-    return {
-      queryRunner,
-      release: () => queryRunner.release().finally(() => lease.release()),
-    };
+    return this.#leaseBinding(lease);
   }
 
   // A tenant that another process dropped fails to open: say so as the routing error it is.

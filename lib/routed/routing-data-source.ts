@@ -7,6 +7,7 @@ import {
 } from "typeorm";
 import type { EntityClass, Operation } from "../routing/router-chain";
 import {
+  boundRunner,
   createRoutingQueryRunner,
   unboundRunners,
   type RunnerBinder,
@@ -56,11 +57,18 @@ export function makeRoutingDataSource(dataSource: DataSource, bindFor: HintBinde
   const unbound = unboundRunners(dataSource);
   const create = (mode: ReplicationMode, hint: StatementHint): QueryRunner =>
     createRoutingQueryRunner(dataSource, unbound(mode), mode, bindFor(hint));
+  // A builder obtains its runner as it executes, in the context of that call: when its
+  // target is open now, it gets the target's own runner; else a routing runner that waits.
   const route: RouteBuilder = (builder) => {
     const { queryType, mainAlias } = builder.expressionMap;
     const operation: Operation = queryType === "select" ? "read" : "write";
     const entity = mainAlias?.hasMetadata ? mainAlias.metadata.target : undefined;
-    return create(operation === "read" ? "slave" : "master", { entity, operation });
+    const mode = operation === "read" ? "slave" : "master";
+    const binder = bindFor({ entity, operation });
+    const now = binder.bindNow?.();
+    return now
+      ? boundRunner(now)
+      : createRoutingQueryRunner(dataSource, unbound(mode), mode, binder);
   };
   const own = (value: unknown) => ({ value, writable: true, configurable: true });
   // Own properties, defined rather than assigned: a view's prototype may hold read-only ones.

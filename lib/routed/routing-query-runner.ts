@@ -35,6 +35,11 @@ export interface RunnerBinder {
    */
   bind(mode: ReplicationMode, hint?: EntityHint): Promise<RunnerBinding>;
   /**
+   * The binding at once, when the target is known and open now and no transaction is open
+   * (the statement then needs no routing runner); `undefined` otherwise.
+   */
+  bindNow?(): RunnerBinding | undefined;
+  /**
    * Whether it will join a transaction already open in this context (`router.transaction`):
    * until it is bound, the runner then reports `isTransactionActive`, as its connection will.
    */
@@ -181,6 +186,20 @@ export function createRoutingQueryRunner(
     return Reflect.get(target, property, proxy);
   };
   return proxy;
+}
+
+/**
+ * The real runner of `binding`, handed out as it is (a query builder whose target is open
+ * now): releasing it also releases the binding (its pool reference).
+ */
+export function boundRunner(binding: RunnerBinding): QueryRunner {
+  const { queryRunner } = binding;
+  Object.defineProperty(queryRunner, "release", {
+    configurable: true,
+    writable: true,
+    value: binding.release,
+  });
+  return queryRunner;
 }
 
 /**

@@ -2,98 +2,148 @@ import type { DataSource, QueryRunner, ReplicationMode } from "typeorm";
 import type { ConnectionWait } from "../dialect";
 
 type RunnerClass = new (driver: DataSource["driver"], mode: ReplicationMode) => QueryRunner;
-type Method = (this: QueryRunner, ...args: unknown[]) => Promise<unknown>;
+
+/** Runner state TypeORM keeps on the runner itself. */
+interface RunnerState {
+  readonly transactionDepth: number;
+  readonly isTransactionActive: boolean;
+}
+
+// The runner itself, read through whatever `this` its methods get (a routing runner calls
+// them with itself as `this`, and forwards this key to the runner it is bound to).
+const SELF = Symbol("typeorm-router.sqlite-runner");
+
+/** Which runner's transaction holds the connection, and who waits for it. */
+class ConnectionGate {
+  #owner: QueryRunner | undefined;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(readonly wait: ConnectionWait) {}
+
+  /**
+   * Waits until no other runner's transaction holds the connection; with `take`, takes it in
+   * the same step (no other caller can slip in between). `undefined` when nothing to wait for.
+   */
+  enter(runner: QueryRunner, take = false): Promise<void> | undefined {
+    if (this.#owner === undefined || this.#owner === runner) {
+      if (take) this.#owner = runner;
+      return undefined;
+    }
+    return this.#queue(runner, take);
+  }
+
+  /** Gives the connection back when `runner` holds it. */
+  free(runner: QueryRunner): void {
+    if (this.#owner !== runner) return;
+    this.#owner = undefined;
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  holds(runner: QueryRunner): boolean {
+    return this.#owner === runner;
+  }
+
+  async #queue(runner: QueryRunner, take: boolean): Promise<void> {
+    const { timeoutMs, busy } = this.wait;
+    const deadline = Date.now() + timeoutMs;
+    while (this.#owner !== undefined && this.#owner !== runner) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw busy(timeoutMs);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.#waiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, left);
+        this.#waiters.add(wake);
+      });
+    }
+    if (take) this.#owner = runner;
+  }
+}
+
+// The driver's runner class, its transactions taking `gate` in turn. Its methods are `async`
+// functions: a routing runner whose stand-in is of this class defers those until it is bound.
+function gatedClass(Base: RunnerClass, gate: ConnectionGate): RunnerClass {
+  type Self = QueryRunner & RunnerState & { [SELF]: QueryRunner & RunnerState };
+  const base = Base.prototype as QueryRunner;
+  return class GatedSqliteQueryRunner extends (Base as new (
+    ...args: ConstructorParameters<RunnerClass>
+  ) => object) {
+    constructor(driver: DataSource["driver"], mode: ReplicationMode) {
+      super(driver, mode);
+      (this as unknown as Self)[SELF] = this as unknown as Self;
+    }
+
+    async query(this: Self, ...args: unknown[]): Promise<unknown> {
+      const waiting = gate.enter(this[SELF]);
+      if (waiting) await waiting;
+      return (base.query as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    }
+
+    async startTransaction(this: Self, ...args: unknown[]): Promise<void> {
+      const self = this[SELF];
+      await gate.enter(self, self.transactionDepth === 0);
+      try {
+        await (base.startTransaction as (...a: unknown[]) => Promise<void>).apply(this, args);
+      } catch (error) {
+        if (!self.isTransactionActive) gate.free(self);
+        throw error;
+      }
+    }
+
+    async commitTransaction(this: Self): Promise<void> {
+      try {
+        await base.commitTransaction.call(this);
+      } finally {
+        freeWhenDone(this[SELF]);
+      }
+    }
+
+    async rollbackTransaction(this: Self): Promise<void> {
+      try {
+        await base.rollbackTransaction.call(this);
+      } finally {
+        freeWhenDone(this[SELF]);
+      }
+    }
+
+    // A runner released inside its transaction gives the connection back all the same.
+    async release(this: Self): Promise<void> {
+      const self = this[SELF];
+      if (gate.holds(self) && self.isTransactionActive) {
+        await Promise.resolve(self.rollbackTransaction()).catch(() => undefined);
+      }
+      gate.free(self);
+      return base.release.call(this);
+    }
+  } as unknown as RunnerClass;
+
+  function freeWhenDone(self: QueryRunner & RunnerState): void {
+    if (self.transactionDepth === 0 || !self.isTransactionActive) gate.free(self);
+  }
+}
 
 /**
  * The one connection of a SQLite DataSource, taken by one transaction at a time. TypeORM's
  * SQLite drivers hand out one shared query runner on one connection: two concurrent
  * transactions both send `BEGIN` (the second fails, and its rollback ends the first), and a
  * statement sent while another caller's transaction is open silently joins it (and is lost
- * if that one rolls back). Here each `createQueryRunner()` gets a runner of its own on the
- * same connection (the driver's `createQueryRunner()`), and a runner's transaction holds the connection: other runners' statements
- * and transactions wait until it commits or rolls back, as they would for a row lock on a
- * server. A statement that waits longer than `timeoutMs` fails with `busy()` (a statement
- * outside a transaction, run from inside it, would otherwise wait forever).
+ * if that one rolls back). Here the driver's `createQueryRunner()` gives each caller a runner
+ * of its own on the same connection, and a runner's transaction holds the connection: other
+ * runners' statements and transactions wait until it commits or rolls back, as they would
+ * for a row lock on a server. One that waits longer than `wait.timeoutMs` fails with
+ * `wait.busy()`.
  */
-export function gateSqliteConnection(dataSource: DataSource, limits: ConnectionWait): void {
-  let owner: QueryRunner | undefined;
-  const waiters = new Set<() => void>();
-  let runnerClass: RunnerClass | undefined;
-
-  const free = (runner: QueryRunner) => {
-    if (owner !== runner) return;
-    owner = undefined;
-    for (const wake of [...waiters]) wake();
-  };
-  // Waits until no other runner's transaction holds the connection; with `take`, takes it in
-  // the same step (no other caller can slip in between the check and the take).
-  const enter = async (runner: QueryRunner, take = false): Promise<void> => {
-    const deadline = Date.now() + limits.timeoutMs;
-    while (owner !== undefined && owner !== runner) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw limits.busy(limits.timeoutMs);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          waiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, left);
-        waiters.add(wake);
-      });
-    }
-    if (take) owner = runner;
-  };
-
-  const gate = (runner: QueryRunner): QueryRunner => {
-    // The runner's own methods, bound to it as the owner whatever `this` they are called with
-    // (a routing runner calls them with itself as `this`).
-    const wrap = (name: keyof QueryRunner, around: (call: () => Promise<unknown>) => unknown) => {
-      const method = runner[name] as Method;
-      Object.defineProperty(runner, name, {
-        configurable: true,
-        writable: true,
-        value: function (this: QueryRunner, ...args: unknown[]) {
-          return around(() => method.apply(this, args));
-        },
-      });
-    };
-    const depth = () => (runner as unknown as { transactionDepth: number }).transactionDepth;
-    wrap("query", async (call) => (await enter(runner), call()));
-    wrap("startTransaction", async (call) => {
-      await enter(runner, depth() === 0);
-      try {
-        return await call();
-      } catch (error) {
-        if (!runner.isTransactionActive) free(runner);
-        throw error;
-      }
-    });
-    const ending = async (call: () => Promise<unknown>) => {
-      try {
-        return await call();
-      } finally {
-        if (depth() === 0 || !runner.isTransactionActive) free(runner);
-      }
-    };
-    wrap("commitTransaction", ending);
-    wrap("rollbackTransaction", ending);
-    wrap("release", async (call) => {
-      // A runner released inside its transaction gives the connection back all the same.
-      if (owner === runner && runner.isTransactionActive) {
-        await Promise.resolve(runner.rollbackTransaction()).catch(() => undefined);
-      }
-      free(runner);
-      return call();
-    });
-    return runner;
-  };
-
-  // The driver's, so that DataSource.createQueryRunner() still gives each runner its manager.
+export function gateSqliteConnection(dataSource: DataSource, wait: ConnectionWait): void {
+  const gate = new ConnectionGate(wait);
   const { driver } = dataSource;
   const shared = driver.createQueryRunner.bind(driver);
+  let Gated: RunnerClass | undefined;
+  // The driver's method, so that DataSource.createQueryRunner() still gives each its manager.
   driver.createQueryRunner = (mode: ReplicationMode = "master") => {
-    runnerClass ??= shared(mode).constructor as RunnerClass;
-    return gate(new runnerClass(driver, mode));
+    Gated ??= gatedClass(shared(mode).constructor as RunnerClass, gate);
+    return new Gated(driver, mode);
   };
 }
