@@ -31,7 +31,8 @@ export type RoutingErrorCode =
   | "RESERVED_STORAGE"
   | "UNOWNED_STORAGE"
   | "NAME_TOO_LONG"
-  | "MIGRATION_INTERRUPTED";
+  | "MIGRATION_INTERRUPTED"
+  | "DATABASE_UNAVAILABLE";
 
 /**
  * Base class of every error thrown by typeorm-router.
@@ -333,6 +334,30 @@ export class DataSourceInitError extends RoutingError {
     return new DataSourceInitError(
       `Could not open ${database}: ${messageOf(cause)}. Check its connection options; the ` +
         `next call will try again.`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Thrown when a routed call cannot reach its database, or loses the connection while it runs:
+ * the server is down, restarting or unreachable, or it (or a pooler in front of it, such as
+ * PgBouncer) ended the session. The router keeps no broken connection: once the server is
+ * back, the next call succeeds, with no restart. SQL errors (a unique violation, a syntax
+ * error) are not this: they stay TypeORM's own `QueryFailedError`.
+ */
+export class DatabaseUnavailableError extends RoutingError {
+  readonly code = "DATABASE_UNAVAILABLE" as const;
+
+  /** Reaching `database` failed, or its connection broke, with the driver error `cause`. */
+  static lost(database: string, cause: unknown): DatabaseUnavailableError {
+    return new DatabaseUnavailableError(
+      `Could not reach ${database}, or lost the connection to it during the call: ` +
+        `${messageOf(cause)}. The server is down, restarting or unreachable, or it (or a ` +
+        `pooler in front of it, such as PgBouncer) ended the session. What was running may or ` +
+        `may not have taken effect (the server rolls back a transaction whose COMMIT it did ` +
+        `not receive). Retry once the server is reachable: the router reconnects by itself, ` +
+        `no restart needed.`,
       { cause },
     );
   }

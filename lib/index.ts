@@ -92,6 +92,7 @@ export {
   UnroutableOperationError,
   RegistryFrozenError,
   DataSourceInitError,
+  DatabaseUnavailableError,
   PoolExhaustedError,
   RouterClosedError,
   MigrationRoutingError,

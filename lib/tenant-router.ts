@@ -243,10 +243,12 @@ export class TenantRouter {
       let result: T;
       try {
         if (options.target !== undefined) {
-          await scope.managerFor(
-            resolver.target(options.target, "router.transaction({ target })"),
-            "router.transaction({ target })",
-          );
+          const target = resolver.target(options.target, "router.transaction({ target })");
+          await scope
+            .managerFor(target, "router.transaction({ target })")
+            .catch(async (error: unknown) => {
+              throw await runner.translate(target, error);
+            });
         }
         result = await fn((this.manager as RoutedEntityManager).forTransaction());
       } catch (error) {
@@ -262,7 +264,8 @@ export class TenantRouter {
       try {
         await scope.finish(false);
       } catch (error) {
-        throw await this.#translated(scope, error);
+        // The commit's own failure: the database's, never user code's.
+        throw scope.pinnedTarget ? await runner.translate(scope.pinnedTarget, error) : error;
       }
       return result;
     });
@@ -442,8 +445,9 @@ export class TenantRouter {
     }
   }
 
-  // A statement or commit of a tenant dropped meanwhile (maybe by another process) fails in
-  // driver terms (its session ended, its tables gone): say it as the routing error it is.
+  // A statement of a tenant dropped meanwhile (maybe by another process) fails in driver terms
+  // (its session ended, its tables gone): say it as the routing error it is. Statements
+  // translated themselves already (a lost connection too); this catches what escaped them.
   async #translated(scope: TransactionScope, error: unknown): Promise<unknown> {
     const pinned = scope.pinnedTarget;
     const tenant = pinned ? (pinned.kind === "tenant" ? pinned.name : undefined) : currentTenant();

@@ -234,6 +234,7 @@ describePg("typeorm-router/nestjs: examples/nestjs end to end (PostgreSQL)", () 
 
   it("maps every routing error code to a status, with overrides", () => {
     expect(routingErrorStatus("POOL_EXHAUSTED")).toBe(503);
+    expect(routingErrorStatus("DATABASE_UNAVAILABLE")).toBe(503);
     expect(routingErrorStatus("UNKNOWN_TENANT", { UNKNOWN_TENANT: 403 })).toBe(403);
   });
 

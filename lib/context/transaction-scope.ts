@@ -91,6 +91,11 @@ export class TransactionScope {
     return this.pinnedManagerAnywhere();
   }
 
+  /** Whether the transaction has ended (its commit or rollback has begun). */
+  get finished(): boolean {
+    return this.#root.#finished;
+  }
+
   /** The database the transaction is pinned to, if it is pinned yet. */
   get pinnedTarget(): DatabaseTarget | undefined {
     return this.#root.#pinnedNow?.target;

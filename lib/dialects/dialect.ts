@@ -86,6 +86,13 @@ export interface Dialect {
   currentSession?(queryRunner: QueryRunner): Promise<string | null>;
   /** Whether the session `session` (from {@link currentSession}) is still connected. */
   sessionAlive?(queryRunner: QueryRunner, session: string): Promise<boolean>;
+  /**
+   * Whether `error`, an error of this driver, says that the connection to the server broke or
+   * could not be made: the server is down, restarting or unreachable, or it (or a pooler in
+   * front of it) ended the session. SQL errors never are. Absent where the driver has no
+   * connection to lose (SQLite).
+   */
+  connectionLost?(error: unknown): boolean;
   /** Creates the (empty) database `options` points at; fails if it exists. */
   createDatabase(options: DataSourceOptions): Promise<void>;
   /** Drops the database `options` points at, if it exists. */

@@ -35,6 +35,16 @@ export function knownDialect(options: DataSourceOptions): Dialect | undefined {
 }
 
 /**
+ * Whether `error` (a driver error, or TypeORM's `QueryFailedError` around one) says that the
+ * connection to a database server broke or could not be made (see `Dialect.connectionLost`).
+ * Each dialect recognises only its own driver's errors, so every one is asked.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const driverError = (error as { driverError?: unknown } | null)?.driverError ?? error;
+  return DIALECTS.some((dialect) => dialect.connectionLost?.(driverError) === true);
+}
+
+/**
  * The {@link StartupFacts} of `options`' driver, or `undefined` for a driver that has none
  * (or that typeorm-router does not know: such a DataSource simply connects as TypeORM does).
  */

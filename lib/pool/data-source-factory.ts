@@ -9,10 +9,18 @@ import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
 import {
   ConfigurationError,
   DataSourceInitError,
+  DatabaseUnavailableError,
   PoolExhaustedError,
   ReadOnlyDatabaseError,
+  type RoutingError,
 } from "../errors";
-import { destroyDataSource, dialectFor, knownDialect, startupFactsFor } from "../dialects";
+import {
+  destroyDataSource,
+  dialectFor,
+  isConnectionLost,
+  knownDialect,
+  startupFactsFor,
+} from "../dialects";
 import type { NormalizedOptions } from "../config/router-options";
 import { checkDataSourceOptions } from "../config/router-options";
 import { SharedMetadata } from "./shared-metadata";
@@ -103,20 +111,28 @@ export class DataSourceFactory {
   /**
    * Creates, initializes and (when asked, or in test mode) synchronizes `target`'s DataSource.
    *
-   * @throws DataSourceInitError naming the database, with the driver error as `cause`.
+   * @throws DatabaseUnavailableError when the server could not be reached, else
+   * DataSourceInitError; naming the database, with the driver error as `cause`.
    */
   async open(target: DatabaseTarget): Promise<DataSource> {
     const shared = target.kind === "tenant" ? this.#sharedTenancy() : undefined;
     if (shared) {
       const options = shared.options;
-      const base = await this.#openShared(this.#optionsWithEntities(TENANT_GROUP, options));
+      const base = await this.#openShared(this.#optionsWithEntities(TENANT_GROUP, options)).catch(
+        (cause: unknown) => {
+          throw openFailed(
+            `the database shared by the tenants (for tenant "${target.name}")`,
+            cause,
+          );
+        },
+      );
       const view = createDataSourceView(base, (mode) =>
         shared.scope(this.#unscopedRunner!(mode), target.name),
       );
       keyCacheBy(view, () => target.key);
       if (options.synchronize === true) {
         await view.synchronize().catch((cause: unknown) => {
-          throw DataSourceInitError.failed(target.description, cause);
+          throw openFailed(target.description, cause);
         });
       }
       return view;
@@ -155,7 +171,7 @@ export class DataSourceFactory {
       this.#markSynchronizable(dataSource, group, "managed");
     } catch (cause) {
       if (dataSource.isInitialized) await destroyDataSource(dataSource).catch(() => undefined);
-      throw DataSourceInitError.failed(target.description, cause);
+      throw openFailed(target.description, cause);
     }
     return dataSource;
   }
@@ -205,7 +221,7 @@ export class DataSourceFactory {
         await dataSource.initialize();
       } catch (cause) {
         this.#sharedTenants = undefined;
-        throw DataSourceInitError.failed("the database shared by the tenants", cause);
+        throw cause; // open() says which tenant asked
       }
       this.#markSynchronizable(dataSource, TENANT_GROUP, "managed");
       // Runners reached without a tenant (metadata.dataSource, driver.connection) refuse
@@ -251,6 +267,14 @@ export class DataSourceFactory {
       metadata.synchronize = placement.group === group && wanted;
     }
   }
+}
+
+// An open that failed because the server could not be reached is an outage the next call
+// retries; anything else (options, credentials, the database itself) is the open's own failure.
+function openFailed(database: string, cause: unknown): RoutingError {
+  return isConnectionLost(cause)
+    ? DatabaseUnavailableError.lost(database, cause)
+    : DataSourceInitError.failed(database, cause);
 }
 
 // Builds entity metadata without connecting (DataSource.buildMetadatas is protected).

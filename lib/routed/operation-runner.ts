@@ -12,7 +12,14 @@ import type { DatabaseTarget } from "../routing/database-target";
 import type { DatabaseResolver } from "../routing/database-resolver";
 import type { ChannelLog } from "../observability/router-log";
 import { TENANT_GROUP, type EntityRegistry, type Placement } from "../registry/entity-registry";
-import { NoTenantContextError, ReadOnlyDatabaseError, UnroutableOperationError } from "../errors";
+import {
+  DatabaseUnavailableError,
+  NoTenantContextError,
+  ReadOnlyDatabaseError,
+  RoutingError,
+  UnroutableOperationError,
+} from "../errors";
+import { isConnectionLost } from "../dialects";
 import type { EntityClass, Operation } from "../routing/router-chain";
 import { ReplicaSelector } from "../routing/replica-selector";
 import { routingContext } from "../context/tenant-context";
@@ -23,6 +30,11 @@ interface StatementTarget {
   readonly method: string;
   readonly built: DataSource | undefined;
 }
+
+// TypeORM's error for a query runner used after its release. The router releases the runners
+// it holds only once their work is done, so during the work it means that the driver released
+// the runner under it on a connection error (pg's runners do, when the socket closes).
+const RELEASED = "QueryRunnerAlreadyReleasedError";
 
 /** Props of {@link OperationRunner}. */
 export interface OperationRunnerProps {
@@ -86,17 +98,37 @@ export class OperationRunner {
     }
   }
 
-  /** Runs `fn` on `target`: inside the current transaction if any, else on the pool. */
+  /**
+   * Runs `fn` on `target`: inside the current transaction if any, else on the pool. A failure
+   * is the routing error it means (see {@link translate}).
+   */
   runOn<T>(
     target: DatabaseTarget,
     method: string,
     fn: (manager: EntityManager) => Promise<T>,
   ): Promise<T> {
-    const translate = this.#props.translateError;
-    if (!translate || target.kind !== "tenant") return this.#runOn(target, method, fn);
     return this.#runOn(target, method, fn).catch(async (error: unknown) => {
-      throw (await translate(target, error)) ?? error;
+      throw await this.translate(target, error);
     });
+  }
+
+  /**
+   * The error that work on `target` failed with, as the routing error it means:
+   * `UnknownTenantError` for a tenant dropped meanwhile (maybe by another process), and
+   * `DatabaseUnavailableError` when the connection broke or could not be made; any other error
+   * (a SQL error stays TypeORM's `QueryFailedError`) as it is. Give it only errors of the
+   * database, from work that still held its runner: an error of user code may look like a
+   * driver's (an HTTP call's `ECONNREFUSED`), and a runner used after its release is misuse.
+   */
+  async translate(target: DatabaseTarget, error: unknown): Promise<unknown> {
+    const translateError = this.#props.translateError;
+    if (translateError && target.kind === "tenant") {
+      const dropped = await translateError(target, error);
+      if (dropped !== undefined) return dropped;
+    }
+    if (error instanceof RoutingError) return error;
+    const lost = isConnectionLost(error) || (error as { name?: unknown }).name === RELEASED;
+    return lost ? DatabaseUnavailableError.lost(target.description, error) : error;
   }
 
   #runOn<T>(
@@ -299,7 +331,7 @@ export class OperationRunner {
       lease.release();
       return undefined;
     }
-    return this.#leaseBinding(lease);
+    return this.#leaseBinding(lease, (error) => this.translate(statement.target, error));
   }
 
   // Where a statement of `group` (described by `hint`) goes, and the metadata it was built on.
@@ -322,12 +354,13 @@ export class OperationRunner {
 
   // A runner of the leased DataSource; releasing the binding releases the runner (its own
   // method, whatever is assigned over it later) and gives the lease back.
-  #leaseBinding(lease: Lease): RunnerBinding {
+  #leaseBinding(lease: Lease, failed: RunnerBinding["failed"]): RunnerBinding {
     const queryRunner = lease.dataSource.createQueryRunner("master");
     const releaseRunner = queryRunner.release;
     return {
       queryRunner,
       release: () => releaseRunner.call(queryRunner).finally(() => lease.release()),
+      failed,
     };
   }
 
@@ -354,18 +387,31 @@ export class OperationRunner {
   }
 
   // `built` is the DataSource whose metadata wrote the SQL: the target must agree with it.
+  // Failures, to bind and of the runner's statements, are the routing errors they mean.
   async #bindTarget(
     target: DatabaseTarget,
     method: string,
     built?: DataSource,
   ): Promise<RunnerBinding> {
+    const failed = (error: unknown) => this.translate(target, error);
     const transaction = routingContext()?.transaction;
-    if (transaction) {
-      const manager =
-        transaction.pinnedManager(target, method) ?? (await transaction.managerFor(target, method));
-      return { queryRunner: manager.queryRunner!, release: () => Promise.resolve() };
+    let lease: Lease;
+    try {
+      if (transaction) {
+        const manager =
+          transaction.pinnedManager(target, method) ??
+          (await transaction.managerFor(target, method));
+        return {
+          queryRunner: manager.queryRunner!,
+          release: () => Promise.resolve(),
+          // After the transaction, its runner is released: using it is misuse, not an outage.
+          failed: (error) => (transaction.finished ? Promise.resolve(error) : failed(error)),
+        };
+      }
+      lease = await this.#props.pool.acquire(target);
+    } catch (error) {
+      throw await failed(error);
     }
-    const lease = await this.#acquire(target);
     if (built && !this.#sameTables(built, lease.dataSource)) {
       lease.release();
       throw UnroutableOperationError.unsupported(
@@ -373,18 +419,7 @@ export class OperationRunner {
         "Give every database of a placement group the same metadata options, or query it through router.dataSourceFor(Entity).",
       );
     }
-    return this.#leaseBinding(lease);
-  }
-
-  // A tenant that another process dropped fails to open: say so as the routing error it is.
-  async #acquire(target: DatabaseTarget): Promise<Lease> {
-    try {
-      return await this.#props.pool.acquire(target);
-    } catch (error) {
-      const translate = this.#props.translateError;
-      if (!translate || target.kind !== "tenant") throw error;
-      throw (await translate(target, error)) ?? error;
-    }
+    return this.#leaseBinding(lease, failed);
   }
 
   // Whether SQL written from `built`'s metadata names the same tables on `dataSource`

@@ -265,11 +265,11 @@ export class RoutedEntityManager extends EntityManager {
     // tenant in context, which pins the transaction).
     if (this.#transactional) return this.queryRunner!.query(query, parameters) as Promise<T>;
     try {
-      const pinned = routingContext()?.transaction?.pinnedManagerAnywhere();
-      if (pinned) return pinned.query(query, parameters) as Promise<T>;
-      return this.#runner.runOn(this.#runner.contextTarget("query"), "query", (manager) =>
-        manager.query<T>(query, parameters),
-      );
+      const transaction = routingContext()?.transaction;
+      const target = transaction?.pinnedManagerAnywhere()
+        ? transaction.pinnedTarget!
+        : this.#runner.contextTarget("query");
+      return this.#runner.runOn(target, "query", (manager) => manager.query<T>(query, parameters));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -13,6 +13,11 @@ export interface RunnerBinding {
   readonly queryRunner: QueryRunner;
   /** Gives the connection back (and the pool reference that kept its target open). */
   release(): Promise<void>;
+  /**
+   * The error a statement of the runner failed with, as the routing error it means (a lost
+   * connection, a dropped tenant), or as it is. Not called once the runner was released.
+   */
+  failed(error: unknown): Promise<unknown>;
 }
 
 /** The entity a statement names, set on a routing runner before it is bound. */
@@ -55,6 +60,9 @@ const OWN = new Set<PropertyKey>(["manager", "broadcaster", "data"]);
 // Methods that must run on the real runner itself: `connect` registers `this` with the driver
 // (PostgreSQL's connectedQueryRunners, unregistered by the real runner's release).
 const ON_REAL = new Set<PropertyKey>(["connect"]);
+// Methods that reach the database (every statement goes through `query` or `stream`): their
+// failures go through the binding's `failed`.
+const TRANSLATED = new Set<PropertyKey>(["connect", "query", "stream"]);
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -84,6 +92,7 @@ export function createRoutingQueryRunner(
   let hint: EntityHint | undefined;
   const patched = new Map<PropertyKey, unknown>();
   const deferredMethods = new Map<PropertyKey, Method>();
+  const boundMethods = new Map<PropertyKey, Method>();
 
   const ensureBound = (): Promise<RunnerBinding> => {
     if (binding) return Promise.resolve(binding);
@@ -112,17 +121,37 @@ export function createRoutingQueryRunner(
     await bound?.release();
   };
 
+  // Bound: the real runner's member, its methods called on this runner, so that what they
+  // call in turn (`this.query`) goes through it and its patches, as on a plain runner; ON_REAL
+  // ones on the real runner itself; and TRANSLATED ones with their failures translated.
+  const boundMember = ({ queryRunner: real, failed }: RunnerBinding, property: PropertyKey) => {
+    const onReal = ON_REAL.has(property);
+    if (!onReal && !TRANSLATED.has(property)) return Reflect.get(real, property, proxy) as unknown;
+    let method = boundMethods.get(property);
+    if (!method) {
+      const self = onReal ? real : proxy;
+      const call = (args: unknown[]) =>
+        Reflect.apply(Reflect.get(real, property, self) as Method, self, args);
+      method = TRANSLATED.has(property)
+        ? (...args: unknown[]) =>
+            Promise.resolve(call(args)).catch(async (error: unknown) => {
+              throw released ? error : await failed(error);
+            })
+        : (...args: unknown[]) => call(args);
+      boundMethods.set(property, method);
+    }
+    return method;
+  };
+
   // Before binding: one stable stand-in per method, which binds first.
   const deferredMethod = (property: PropertyKey): Method => {
     let method = deferredMethods.get(property);
     if (!method) {
-      // Called on this runner too, like the bound methods (see the get trap).
+      // Called on this runner too, like the bound methods (see the get trap); the real method,
+      // never a patch (which may be what called this stand-in).
       method = (...args: unknown[]) =>
-        ensureBound().then(({ queryRunner }) =>
-          // The real method (never a patch, which may be what called this stand-in).
-          ON_REAL.has(property)
-            ? Reflect.apply(queryRunner[property as keyof QueryRunner] as Method, queryRunner, args)
-            : Reflect.apply(Reflect.get(queryRunner, property, proxy) as Method, proxy, args),
+        ensureBound().then((bound) =>
+          Reflect.apply(boundMember(bound, property) as Method, proxy, args),
         );
       deferredMethods.set(property, method);
     }
@@ -135,14 +164,7 @@ export function createRoutingQueryRunner(
       if (property === "isReleased") return released;
       if (patched.has(property)) return patched.get(property);
       if (OWN.has(property)) return own(target, property);
-      // Bound: the real runner's members, its methods called on this runner, so that what
-      // they call in turn (`this.query`) goes through it and its patches, as on a plain runner.
-      const real = binding?.queryRunner;
-      if (real) {
-        if (!ON_REAL.has(property)) return Reflect.get(real, property, proxy);
-        return (...args: unknown[]) =>
-          Reflect.apply(real[property as keyof QueryRunner] as Method, real, args);
-      }
+      if (binding) return boundMember(binding, property);
       if (property === "isTransactionActive") return binder.joinsTransaction();
       const value = Reflect.get(target, property, proxy) as unknown;
       if (typeof value !== "function") return value;
@@ -190,14 +212,24 @@ export function createRoutingQueryRunner(
 
 /**
  * The real runner of `binding`, handed out as it is (a query builder whose target is open
- * now): releasing it also releases the binding (its pool reference).
+ * now): releasing it also releases the binding (its pool reference), and its statements'
+ * failures go through the binding's `failed`, as a routing runner's do.
  */
 export function boundRunner(binding: RunnerBinding): QueryRunner {
-  const { queryRunner } = binding;
-  Object.defineProperty(queryRunner, "release", {
-    configurable: true,
-    writable: true,
-    value: binding.release,
+  const { queryRunner, failed } = binding;
+  const own = (value: unknown) => ({ value, configurable: true, writable: true });
+  const translated = (method: Method) =>
+    async function (this: QueryRunner, ...args: unknown[]) {
+      try {
+        return await Reflect.apply(method, this, args);
+      } catch (error) {
+        throw await failed(error);
+      }
+    };
+  Object.defineProperties(queryRunner, {
+    release: own(binding.release),
+    query: own(translated(queryRunner.query as Method)),
+    stream: own(translated(queryRunner.stream as Method)),
   });
   return queryRunner;
 }

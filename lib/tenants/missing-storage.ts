@@ -1,11 +1,11 @@
+import { PG_SOCKET_CLOSED } from "../dialects/postgres/postgres-connection-lost";
+
 // PostgreSQL: invalid_catalog_name (database), invalid_schema_name, undefined_table,
 // admin_shutdown (the session was ended by DROP DATABASE … WITH (FORCE)), and
 // deadlock_detected (a transaction that lost to DROP SCHEMA … CASCADE).
 const MISSING_CODES = new Set(["3D000", "3F000", "42P01", "57P01", "40P01"]);
-// pg's own errors when the server closed the socket (no SQLSTATE): on the query that was
-// running, then on every later query of that client; and TypeORM's when a transaction's
-// query runner was released under it by that failure.
-const TERMINATED = /^(Connection terminated|Client has encountered a connection error)/;
+// TypeORM's error when a transaction's query runner was released under it by pg's own
+// "Connection terminated" (PG_SOCKET_CLOSED).
 const RELEASED = "QueryRunnerAlreadyReleasedError";
 // SQLite reports a missing table by message only; MySQL by errno (1049 database, 1146 table).
 const SQLITE_MISSING = /^no such table\b/;
@@ -30,7 +30,8 @@ export function isMissingStorageError(error: unknown): boolean {
   if (typeof code === "string" && MISSING_CODES.has(code)) return true;
   if (typeof errno === "number" && MISSING_ERRNOS.has(errno)) return true;
   if (driverError && driverError !== error && isMissingStorageError(driverError)) return true;
-  if (typeof message === "string" && code === undefined && TERMINATED.test(message)) return true;
+  if (typeof message === "string" && code === undefined && PG_SOCKET_CLOSED.test(message))
+    return true;
   return (
     typeof message === "string" &&
     (code === undefined || (typeof code === "string" && code.startsWith("SQLITE"))) &&

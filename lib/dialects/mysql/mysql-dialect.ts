@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { DataSourceOptions, QueryRunner } from "typeorm";
 import { sleep } from "../../concurrency/sleep";
 import type { Dialect, ScratchDatabase } from "../dialect";
+import { mysqlConnectionLost } from "./mysql-connection-lost";
 import { mysqlReadOnly } from "./mysql-read-only";
 import { databaseOf, onServer, quote, renamed, type MysqlOptions } from "./mysql-server";
 
@@ -37,6 +38,7 @@ export const mysqlDialect: Dialect = {
   types: ["mysql", "mariadb"],
   transactionalDdl: false,
   readOnly: mysqlReadOnly,
+  connectionLost: mysqlConnectionLost,
   async lockMigrations(
     queryRunner: QueryRunner,
     scope: string,

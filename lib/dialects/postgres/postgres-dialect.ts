@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { DataSourceOptions, QueryRunner } from "typeorm";
 import { sleep } from "../../concurrency/sleep";
+import { postgresConnectionLost } from "./postgres-connection-lost";
 import { destroyPostgres } from "./postgres-pool-end";
 import { postgresReadOnly } from "./postgres-read-only";
 import { postgresStartupFacts } from "./postgres-startup-facts";
@@ -50,6 +51,7 @@ export const postgresDialect: Dialect = {
     )) as unknown[];
     return rows.length > 0;
   },
+  connectionLost: postgresConnectionLost,
   startupFacts: postgresStartupFacts,
   destroy: destroyPostgres,
   async createDatabase(options: DataSourceOptions): Promise<void> {
