@@ -216,23 +216,45 @@ export function createRoutingQueryRunner(
  * failures go through the binding's `failed`, as a routing runner's do.
  */
 export function boundRunner(binding: RunnerBinding): QueryRunner {
-  const { queryRunner, failed } = binding;
-  const own = (value: unknown) => ({ value, configurable: true, writable: true });
-  const translated = (method: Method) =>
-    async function (this: QueryRunner, ...args: unknown[]) {
-      try {
-        return await Reflect.apply(method, this, args);
-      } catch (error) {
-        throw await failed(error);
-      }
-    };
-  Object.defineProperties(queryRunner, {
-    release: own(binding.release),
-    query: own(translated(queryRunner.query as Method)),
-    stream: own(translated(queryRunner.stream as Method)),
-  });
-  return queryRunner;
+  const runner = binding.queryRunner as BoundRunner;
+  // Plain assignments of shared functions: the same few steps for every runner (no
+  // per-runner closures, no property redefinitions), so this path stays cheap.
+  runner[BOUND] = { binding, query: runner.query as Method, stream: runner.stream as Method };
+  runner.release = releaseBound;
+  runner.query = queryBound as QueryRunner["query"];
+  runner.stream = streamBound as QueryRunner["stream"];
+  return runner;
 }
+
+const BOUND = Symbol("typeorm-router.bound");
+
+/** What {@link boundRunner} keeps on the runner: its binding and the methods it replaced. */
+interface BoundState {
+  readonly binding: RunnerBinding;
+  readonly query: Method;
+  readonly stream: Method;
+}
+
+type BoundRunner = QueryRunner & { [BOUND]: BoundState };
+
+function releaseBound(this: BoundRunner): Promise<void> {
+  return this[BOUND].binding.release();
+}
+
+// The replaced method `name`, its failures translated by the binding.
+function translatedBound(name: "query" | "stream") {
+  return async function (this: BoundRunner, ...args: unknown[]): Promise<unknown> {
+    const state = this[BOUND];
+    try {
+      return await Reflect.apply(state[name], this, args);
+    } catch (error) {
+      throw await state.binding.failed(error);
+    }
+  };
+}
+
+const queryBound = translatedBound("query");
+const streamBound = translatedBound("stream");
 
 /**
  * Makes never-connected runners of `dataSource`'s driver, one new object per call. TypeORM's
