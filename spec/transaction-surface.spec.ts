@@ -233,6 +233,24 @@ for (const driver of DRIVERS) {
         const counted = (await tenantA.query("SELECT count(*) AS n FROM entry")) as { n: number }[];
         expect(Number(counted[0].n)).toBe(Number((rows as { n: number }[])[0].n));
         await expect(bare.dataSourceOf({ tenant: "nobody" })).rejects.toThrow(UnknownTenantError);
+        // A builder on a runner of the caller's own (as TypeORM's MigrationExecutor makes one)
+        // runs there; without one there is no metadata to build on, and the error says so.
+        const runner = tenantA.createQueryRunner();
+        try {
+          const built = await withTenant("a", () =>
+            bare.manager
+              .createQueryBuilder(runner)
+              .select("count(*)", "n")
+              .from("entry", "entry")
+              .getRawOne<{ n: number }>(),
+          );
+          expect(Number(built!.n)).toBe(Number(counted[0].n));
+        } finally {
+          await runner.release();
+        }
+        expect(() => withTenant("a", () => bare.manager.createQueryBuilder())).toThrow(
+          /discovered none/,
+        );
       } finally {
         await bare.close();
       }

@@ -220,6 +220,11 @@ export class RoutedEntityManager extends EntityManager {
       (this.#transactional ? this.queryRunner : undefined);
     const pinned = routingContext()?.transaction?.pinnedManagerAnywhere();
     if (pinned) return pinned.createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
+    // A runner of the caller's own (TypeORM's MigrationExecutor passes one) decides where the
+    // statement runs: on a router with no entity at all, build on its DataSource.
+    if (runner && !this.#runner.hasEntities()) {
+      return runner.connection.createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
+    }
     return this.#runner
       .entityLessDataSource()
       .createQueryBuilder(runner) as SelectQueryBuilder<Entity>;
