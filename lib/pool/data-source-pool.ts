@@ -35,12 +35,15 @@ export interface PoolProps extends Required<PoolOptions> {
   readonly log: ChannelLog;
 }
 
+// An open tenant costs its entry: no promise or closure is kept once it is open.
 interface Entry {
   readonly target: DatabaseTarget;
-  readonly ready: Promise<DataSource>;
+  /** Set once open. */
   dataSource: DataSource | undefined;
+  /** While it opens: what its other callers wait for (dropped once it is open). */
+  opening: Promise<DataSource> | undefined;
   refs: number;
-  /** When it was last used (ms), for idle eviction. */
+  /** When it was last used, in ms since the pool was made (see `#now`), for idle eviction. */
   lastUsed: number;
 }
 
@@ -64,6 +67,7 @@ export class DataSourcePool {
   readonly #sweeper: NodeJS.Timeout | undefined;
   #openTenants = 0;
   #closed = false;
+  readonly #epoch = Date.now();
 
   constructor(props: PoolProps) {
     this.#props = props;
@@ -196,11 +200,13 @@ export class DataSourcePool {
       const existing = this.#entries.get(target.key);
       if (existing) {
         this.#hold(existing);
-        try {
-          await existing.ready;
-        } catch (error) {
-          existing.refs--;
-          throw error;
+        if (existing.opening) {
+          try {
+            await existing.opening;
+          } catch (error) {
+            existing.refs--;
+            throw error;
+          }
         }
         return existing;
       }
@@ -213,38 +219,39 @@ export class DataSourcePool {
   }
 
   async #openEntry(target: DatabaseTarget): Promise<Entry> {
-    let resolveReady!: (dataSource: DataSource) => void;
-    let rejectReady!: (error: unknown) => void;
     const entry: Entry = {
       target,
-      ready: new Promise<DataSource>((resolve, reject) => {
-        resolveReady = resolve;
-        rejectReady = reject;
-      }),
       dataSource: undefined,
+      opening: undefined,
       refs: 1,
-      lastUsed: Date.now(),
+      lastUsed: this.#now(),
     };
-    // Waiters that fail must not surface as unhandled rejections on the shared promise.
-    entry.ready.catch(() => undefined);
     this.#entries.set(target.key, entry);
     if (target.kind === "tenant") this.#openTenants++;
+    const opening = this.#open(entry);
+    entry.opening = opening;
+    // Waiters that fail must not surface as unhandled rejections on the shared promise.
+    opening.catch(() => undefined);
+    await opening;
+    return entry;
+  }
+
+  async #open(entry: Entry): Promise<DataSource> {
+    let dataSource: DataSource;
     try {
-      entry.dataSource = await this.#props.open(target);
+      dataSource = await this.#props.open(entry.target);
     } catch (error) {
       this.#forget(entry);
-      rejectReady(error);
       throw error;
     }
     if (this.#closed) {
       this.#forget(entry);
-      await this.#props.close(entry.dataSource);
-      const closed = RouterClosedError.used(`open ${target.description}`);
-      rejectReady(closed);
-      throw closed;
+      await this.#props.close(dataSource);
+      throw RouterClosedError.used(`open ${entry.target.description}`);
     }
-    resolveReady(entry.dataSource);
-    return entry;
+    entry.dataSource = dataSource;
+    entry.opening = undefined;
+    return dataSource;
   }
 
   #hold(entry: Entry): void {
@@ -252,7 +259,7 @@ export class DataSourcePool {
   }
 
   #release(entry: Entry): void {
-    entry.lastUsed = Date.now();
+    entry.lastUsed = this.#now();
     if (--entry.refs > 0) return;
     if (entry.target.kind === "tenant" && this.#entries.get(entry.target.key) === entry) {
       // Re-inserting moves the key to the end: the map stays in least-recently-used order.
@@ -270,7 +277,7 @@ export class DataSourcePool {
   }
 
   async #sweepIdle(): Promise<void> {
-    const cutoff = Date.now() - this.#props.idleTimeoutMs;
+    const cutoff = this.#now() - this.#props.idleTimeoutMs;
     const idle: Entry[] = [];
     for (const entry of this.#idle.values()) {
       // Released in order, so the first entry used after the cutoff ends the run.
@@ -297,7 +304,7 @@ export class DataSourcePool {
 
   async #destroy(entry: Entry, waitForIdle: boolean): Promise<void> {
     while (waitForIdle && entry.refs > 0 && !this.#closed) await this.#nextWake();
-    const dataSource = entry.dataSource ?? (await entry.ready.catch(() => undefined));
+    const dataSource = entry.dataSource ?? (await entry.opening?.catch(() => undefined));
     if (!dataSource?.isInitialized) return;
     try {
       await this.#props.close(dataSource);
@@ -370,6 +377,12 @@ export class DataSourcePool {
       };
       this.#waiters.add(wake);
     });
+  }
+
+  // Milliseconds since the pool was made: a small integer (a V8 Smi, for 24 days), which an
+  // entry holds inline where Date.now() would need a heap number per open tenant.
+  #now(): number {
+    return Date.now() - this.#epoch;
   }
 
   #wakeAll(): void {
