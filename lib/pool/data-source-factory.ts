@@ -1,9 +1,4 @@
-import {
-  DataSource,
-  type DataSourceOptions,
-  type QueryRunner,
-  type ReplicationMode,
-} from "typeorm";
+import { DataSource, type DataSourceOptions, type ReplicationMode } from "typeorm";
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
 import {
@@ -24,7 +19,7 @@ import {
 import type { NormalizedOptions } from "../config/router-options";
 import { checkDataSourceOptions } from "../config/router-options";
 import { SharedMetadata } from "./shared-metadata";
-import { createDataSourceView } from "./data-source-view";
+import { viewsOf } from "./data-source-view";
 import { keyCacheBy } from "./tenant-keyed-cache";
 import type { SharedDatabaseTenancy } from "../tenants/strategies/tenant-strategy";
 import type { TemporarySqliteFolder } from "../dialects/sqlite/temporary-sqlite";
@@ -60,10 +55,12 @@ export class DataSourceFactory {
   readonly #props: DataSourceFactoryProps;
   // The tenant blueprint's metadata, reused by the tenant DataSources whose options allow it.
   #tenantMetadata: SharedMetadata | undefined;
-  // The one DataSource of tenants that share a database (schemas), opened once.
-  #sharedTenants: Promise<DataSource> | undefined;
-  // Its own createQueryRunner(), before the guard: what a tenant's scope wraps.
-  #unscopedRunner: ((mode?: ReplicationMode) => QueryRunner) | undefined;
+  // The one DataSource of tenants that share a database (schemas), opened once: what makes
+  // a tenant's view of it, once it is open (a tenant then opens without awaiting it).
+  #sharedTenants: Promise<(tenant: string) => DataSource> | undefined;
+  #views: ((tenant: string) => DataSource) | undefined;
+  // Whether the shared options ask to synchronize: then each view does as it opens.
+  #synchronizeViews = false;
   // What drivers asked their server on connecting (version, current schema), per server:
   // the next database on that server opens without those round trips.
   readonly #serverFacts = new Map<string, object>();
@@ -117,20 +114,17 @@ export class DataSourceFactory {
   async open(target: DatabaseTarget): Promise<DataSource> {
     const shared = target.kind === "tenant" ? this.#sharedTenancy() : undefined;
     if (shared) {
-      const options = shared.options;
-      const base = await this.#openShared(this.#optionsWithEntities(TENANT_GROUP, options)).catch(
-        (cause: unknown) => {
+      const views =
+        this.#views ??
+        (await this.#openShared(shared).catch((cause: unknown) => {
           throw openFailed(
             `the database shared by the tenants (for tenant "${target.name}")`,
             cause,
           );
-        },
-      );
-      const view = createDataSourceView(base, (mode) =>
-        shared.scope(this.#unscopedRunner!(mode), target.name),
-      );
+        }));
+      const view = views(target.name);
       keyCacheBy(view, () => target.key);
-      if (options.synchronize === true) {
+      if (this.#synchronizeViews) {
         await view.synchronize().catch((cause: unknown) => {
           throw openFailed(target.description, cause);
         });
@@ -214,8 +208,10 @@ export class DataSourceFactory {
     if (learnt) this.#serverFacts.set(key, learnt);
   }
 
-  #openShared(options: DataSourceOptions): Promise<DataSource> {
+  // The DataSource every tenant schema shares, opened once; resolves the maker of its views.
+  #openShared(shared: SharedDatabaseTenancy): Promise<(tenant: string) => DataSource> {
     this.#sharedTenants ??= (async () => {
+      const options = this.#optionsWithEntities(TENANT_GROUP, shared.options);
       const dataSource = this.#create(TENANT_GROUP, options);
       try {
         await dataSource.initialize();
@@ -225,12 +221,12 @@ export class DataSourceFactory {
       }
       this.#markSynchronizable(dataSource, TENANT_GROUP, "managed");
       // Runners reached without a tenant (metadata.dataSource, driver.connection) refuse
-      // statements on the placeholder schema; tenants' runners come from unscopedRunner().
-      const { unscoped } = this.#sharedTenancy()!;
+      // statements on the placeholder schema; tenants' runners are scoped by their view.
       const create = dataSource.createQueryRunner.bind(dataSource);
-      this.#unscopedRunner = create;
-      dataSource.createQueryRunner = (mode?: ReplicationMode) => unscoped(create(mode));
-      return dataSource;
+      dataSource.createQueryRunner = (mode?: ReplicationMode) => shared.unscoped(create(mode));
+      this.#synchronizeViews = shared.options.synchronize === true;
+      this.#views = viewsOf(dataSource, (tenant, mode) => shared.scope(create(mode), tenant));
+      return this.#views;
     })();
     return this.#sharedTenants;
   }

@@ -3,6 +3,7 @@ import type { DatabaseTarget } from "../routing/database-target";
 import { PoolExhaustedError, RouterClosedError, messageOf } from "../errors";
 import type { ChannelLog } from "../observability/router-log";
 import { span } from "../observability/tracing";
+import { RecencyList, type RecencyLinks } from "./recency-list";
 
 /** A DataSource held open for the duration of some work; call `release()` when done. */
 export interface Lease {
@@ -35,12 +36,13 @@ export interface PoolProps extends Required<PoolOptions> {
   readonly log: ChannelLog;
 }
 
-interface Entry {
+// An open tenant costs its entry: no promise or closure is kept once it is open.
+interface Entry extends RecencyLinks<Entry> {
   readonly target: DatabaseTarget;
-  readonly ready: Promise<DataSource>;
+  /** Set once open. */
   dataSource: DataSource | undefined;
   refs: number;
-  /** When it was last used (ms), for idle eviction. */
+  /** When it was last used, in ms since the pool was made (see `#now`), for idle eviction. */
   lastUsed: number;
 }
 
@@ -57,13 +59,16 @@ export class DataSourcePool {
   readonly #props: PoolProps;
   readonly #entries = new Map<string, Entry>();
   // Open tenant entries with no reference, least recently released first: the LRU order.
-  readonly #idle = new Map<string, Entry>();
+  readonly #idle = new RecencyList<Entry>();
+  // Entries being opened: what their other callers wait for (only while they open).
+  readonly #opening = new Map<Entry, Promise<DataSource>>();
   readonly #waiters = new Set<() => void>();
   // Closes in progress: their slots count as open until the DataSource is really closed.
   readonly #closing = new Set<Promise<void>>();
   readonly #sweeper: NodeJS.Timeout | undefined;
   #openTenants = 0;
   #closed = false;
+  readonly #epoch = Date.now();
 
   constructor(props: PoolProps) {
     this.#props = props;
@@ -196,11 +201,14 @@ export class DataSourcePool {
       const existing = this.#entries.get(target.key);
       if (existing) {
         this.#hold(existing);
-        try {
-          await existing.ready;
-        } catch (error) {
-          existing.refs--;
-          throw error;
+        const opening = this.#opening.get(existing);
+        if (opening) {
+          try {
+            await opening;
+          } catch (error) {
+            existing.refs--;
+            throw error;
+          }
         }
         return existing;
       }
@@ -213,66 +221,68 @@ export class DataSourcePool {
   }
 
   async #openEntry(target: DatabaseTarget): Promise<Entry> {
-    let resolveReady!: (dataSource: DataSource) => void;
-    let rejectReady!: (error: unknown) => void;
     const entry: Entry = {
       target,
-      ready: new Promise<DataSource>((resolve, reject) => {
-        resolveReady = resolve;
-        rejectReady = reject;
-      }),
       dataSource: undefined,
       refs: 1,
-      lastUsed: Date.now(),
+      lastUsed: this.#now(),
+      older: undefined,
+      newer: undefined,
     };
-    // Waiters that fail must not surface as unhandled rejections on the shared promise.
-    entry.ready.catch(() => undefined);
     this.#entries.set(target.key, entry);
     if (target.kind === "tenant") this.#openTenants++;
+    const opening = this.#open(entry);
+    this.#opening.set(entry, opening);
     try {
-      entry.dataSource = await this.#props.open(target);
+      await opening;
+    } finally {
+      this.#opening.delete(entry);
+    }
+    return entry;
+  }
+
+  async #open(entry: Entry): Promise<DataSource> {
+    let dataSource: DataSource;
+    try {
+      dataSource = await this.#props.open(entry.target);
     } catch (error) {
       this.#forget(entry);
-      rejectReady(error);
       throw error;
     }
     if (this.#closed) {
       this.#forget(entry);
-      await this.#props.close(entry.dataSource);
-      const closed = RouterClosedError.used(`open ${target.description}`);
-      rejectReady(closed);
-      throw closed;
+      await this.#props.close(dataSource);
+      throw RouterClosedError.used(`open ${entry.target.description}`);
     }
-    resolveReady(entry.dataSource);
-    return entry;
+    entry.dataSource = dataSource;
+    return dataSource;
   }
 
   #hold(entry: Entry): void {
-    if (entry.refs++ === 0) this.#idle.delete(entry.target.key);
+    if (entry.refs++ === 0) this.#idle.remove(entry);
   }
 
   #release(entry: Entry): void {
-    entry.lastUsed = Date.now();
+    entry.lastUsed = this.#now();
     if (--entry.refs > 0) return;
     if (entry.target.kind === "tenant" && this.#entries.get(entry.target.key) === entry) {
-      // Re-inserting moves the key to the end: the map stays in least-recently-used order.
-      this.#idle.delete(entry.target.key);
-      this.#idle.set(entry.target.key, entry);
+      // Pushed last: the list stays in least-recently-used order.
+      this.#idle.push(entry);
     }
     if (this.#waiters.size > 0) this.#wakeAll();
   }
 
   async #evictLeastRecentlyUsed(): Promise<boolean> {
-    const oldest = this.#idle.values().next();
-    if (oldest.done) return false;
-    await this.#close(oldest.value);
+    const oldest = this.#idle.oldest;
+    if (!oldest) return false;
+    await this.#close(oldest);
     return true;
   }
 
   async #sweepIdle(): Promise<void> {
-    const cutoff = Date.now() - this.#props.idleTimeoutMs;
+    const cutoff = this.#now() - this.#props.idleTimeoutMs;
     const idle: Entry[] = [];
-    for (const entry of this.#idle.values()) {
+    for (const entry of this.#idle.fromOldest()) {
       // Released in order, so the first entry used after the cutoff ends the run.
       if (entry.lastUsed >= cutoff) break;
       idle.push(entry);
@@ -285,7 +295,7 @@ export class DataSourcePool {
   #close(entry: Entry, waitForIdle = false): Promise<void> {
     if (this.#entries.get(entry.target.key) !== entry) return Promise.resolve();
     this.#entries.delete(entry.target.key);
-    this.#idle.delete(entry.target.key);
+    this.#idle.remove(entry);
     const closing = this.#destroy(entry, waitForIdle).finally(() => {
       this.#closing.delete(closing);
       if (entry.target.kind === "tenant") this.#openTenants--;
@@ -297,7 +307,7 @@ export class DataSourcePool {
 
   async #destroy(entry: Entry, waitForIdle: boolean): Promise<void> {
     while (waitForIdle && entry.refs > 0 && !this.#closed) await this.#nextWake();
-    const dataSource = entry.dataSource ?? (await entry.ready.catch(() => undefined));
+    const dataSource = entry.dataSource ?? (await this.#opening.get(entry)?.catch(() => undefined));
     if (!dataSource?.isInitialized) return;
     try {
       await this.#props.close(dataSource);
@@ -318,7 +328,7 @@ export class DataSourcePool {
   #forget(entry: Entry): void {
     if (this.#entries.get(entry.target.key) !== entry) return;
     this.#entries.delete(entry.target.key);
-    this.#idle.delete(entry.target.key);
+    this.#idle.remove(entry);
     if (entry.target.kind === "tenant") this.#openTenants--;
     this.#wakeAll();
   }
@@ -370,6 +380,13 @@ export class DataSourcePool {
       };
       this.#waiters.add(wake);
     });
+  }
+
+  // Milliseconds since the pool was made: a small integer (a V8 Smi, for 24 days), which an
+  // entry holds inline where Date.now() would need a heap number per open tenant.
+  #now(): number {
+    // Math.floor: a difference of two Date.now() is a heap number even when integral.
+    return Math.floor(Date.now() - this.#epoch);
   }
 
   #wakeAll(): void {

@@ -50,17 +50,29 @@ export function aliasTarget(
   });
 }
 
+// A tenant's target: the pool keeps one per open tenant, so its description (only read for
+// messages) is made when read rather than held.
+class TenantTarget implements DatabaseTarget {
+  readonly key: string;
+  readonly kind = "tenant" as const;
+  readonly name: string;
+  readonly readOnly = false;
+  readonly replicas = NO_REPLICAS;
+  readonly stickyMs = 0;
+
+  constructor(tenant: string) {
+    this.key = `tenant:${tenant}`;
+    this.name = tenant;
+  }
+
+  get description(): string {
+    return `the database of tenant "${this.name}"`;
+  }
+}
+
 /** The target of a tenant's database (the id must already be validated). */
 export function tenantTarget(tenant: string): DatabaseTarget {
-  return {
-    key: `tenant:${tenant}`,
-    kind: "tenant",
-    name: tenant,
-    readOnly: false,
-    description: `the database of tenant "${tenant}"`,
-    replicas: NO_REPLICAS,
-    stickyMs: 0,
-  };
+  return new TenantTarget(tenant);
 }
 
 /** The router reference of a target, as routers and reports name it. */
