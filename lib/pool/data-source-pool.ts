@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { WakeSignal } from "../concurrency/wake-signal";
 import type { DatabaseTarget } from "../routing/database-target";
 import { PoolExhaustedError, RouterClosedError, messageOf } from "../errors";
 import type { ChannelLog } from "../observability/router-log";
@@ -62,7 +63,7 @@ export class DataSourcePool {
   readonly #idle = new RecencyList<Entry>();
   // Entries being opened: what their other callers wait for (only while they open).
   readonly #opening = new Map<Entry, Promise<DataSource>>();
-  readonly #waiters = new Set<() => void>();
+  readonly #changed = new WakeSignal();
   // Closes in progress: their slots count as open until the DataSource is really closed.
   readonly #closing = new Set<Promise<void>>();
   readonly #sweeper: NodeJS.Timeout | undefined;
@@ -155,15 +156,7 @@ export class DataSourcePool {
   async #drain(deadline: number): Promise<void> {
     const held = () => [...this.#entries.values()].some((entry) => entry.refs > 0);
     while (held() && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.#waiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, Math.max(0, Math.min(100, deadline - Date.now())));
-        this.#waiters.add(wake);
-      });
+      await this.#changed.next(Math.max(0, Math.min(100, deadline - Date.now())));
     }
   }
 
@@ -269,7 +262,7 @@ export class DataSourcePool {
       // Pushed last: the list stays in least-recently-used order.
       this.#idle.push(entry);
     }
-    if (this.#waiters.size > 0) this.#wakeAll();
+    if (this.#changed.waiting) this.#wakeAll();
   }
 
   async #evictLeastRecentlyUsed(): Promise<boolean> {
@@ -306,7 +299,7 @@ export class DataSourcePool {
   }
 
   async #destroy(entry: Entry, waitForIdle: boolean): Promise<void> {
-    while (waitForIdle && entry.refs > 0 && !this.#closed) await this.#nextWake();
+    while (waitForIdle && entry.refs > 0 && !this.#closed) await this.#changed.next();
     const dataSource = entry.dataSource ?? (await this.#opening.get(entry)?.catch(() => undefined));
     if (!dataSource?.isInitialized) return;
     try {
@@ -361,25 +354,7 @@ export class DataSourcePool {
         ),
       );
     }
-    return new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, remaining);
-      this.#waiters.add(wake);
-    });
-  }
-
-  #nextWake(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const wake = () => {
-        this.#waiters.delete(wake);
-        resolve();
-      };
-      this.#waiters.add(wake);
-    });
+    return this.#changed.next(remaining);
   }
 
   // Milliseconds since the pool was made: a small integer (a V8 Smi, for 24 days), which an
@@ -390,6 +365,6 @@ export class DataSourcePool {
   }
 
   #wakeAll(): void {
-    for (const wake of [...this.#waiters]) wake();
+    this.#changed.wakeAll();
   }
 }

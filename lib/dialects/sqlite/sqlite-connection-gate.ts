@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner, ReplicationMode } from "typeorm";
+import { WakeSignal } from "../../concurrency/wake-signal";
 import type { ConnectionWait } from "../dialect";
 
 type RunnerClass = new (driver: DataSource["driver"], mode: ReplicationMode) => QueryRunner;
@@ -16,7 +17,7 @@ const SELF = Symbol("typeorm-router.sqlite-runner");
 /** Which runner's transaction holds the connection, and who waits for it. */
 class ConnectionGate {
   #owner: QueryRunner | undefined;
-  readonly #waiters = new Set<() => void>();
+  readonly #freed = new WakeSignal();
 
   constructor(readonly wait: ConnectionWait) {}
 
@@ -36,7 +37,7 @@ class ConnectionGate {
   free(runner: QueryRunner): void {
     if (this.#owner !== runner) return;
     this.#owner = undefined;
-    for (const wake of [...this.#waiters]) wake();
+    this.#freed.wakeAll();
   }
 
   holds(runner: QueryRunner): boolean {
@@ -49,15 +50,7 @@ class ConnectionGate {
     while (this.#owner !== undefined && this.#owner !== runner) {
       const left = deadline - Date.now();
       if (left <= 0) throw busy(timeoutMs);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.#waiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, left);
-        this.#waiters.add(wake);
-      });
+      await this.#freed.next(left);
     }
     if (take) this.#owner = runner;
   }
