@@ -1,15 +1,27 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  cp,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { version } from "../package.json";
 
-// The published package, as a user gets it: `npm pack`, installed into scratch apps under
-// os.tmpdir() with `npm i --offline` (every dependency is copied in from this checkout's
-// node_modules first, so nothing is downloaded), then type-checked with skipLibCheck: false
-// in three module setups, with and without @types/jest, and loaded by node.
+// The published package, as a user gets it: `npm pack`, unpacked into scratch apps under
+// os.tmpdir() as npm lays a package out (node_modules/typeorm-router and its bin link; every
+// dependency copied in from this checkout's node_modules, so nothing is downloaded and no
+// registry metadata is needed: `npm i --offline` asks the npm cache for packuments a fresh
+// machine does not have), then type-checked with skipLibCheck: false in three module
+// setups, with and without @types/jest, and loaded by node.
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, "..");
@@ -63,7 +75,7 @@ async function copyPackage(name: string, into: string): Promise<void> {
   }
 }
 
-/** A scratch app with the tarball installed, offline. */
+/** A scratch app with the tarball installed as npm installs it, offline. */
 async function scratchApp(folder: string, tarball: string, withJest: boolean): Promise<string> {
   await mkdir(folder, { recursive: true });
   const provided = withJest ? [...CORE, "@types/jest"] : [...CORE, ...NEST];
@@ -74,9 +86,19 @@ async function scratchApp(folder: string, tarball: string, withJest: boolean): P
     path.join(folder, "package.json"),
     JSON.stringify({ name: "scratch", version: "1.0.0", private: true, dependencies }, null, 2),
   );
-  await run("npm", ["i", "--offline", "--no-audit", "--no-fund", "--ignore-scripts"], {
-    cwd: folder,
-  });
+  const installed = path.join(folder, "node_modules", "typeorm-router");
+  await mkdir(installed, { recursive: true });
+  await run("tar", ["-xzf", tarball, "-C", installed, "--strip-components=1"]);
+  // The bin links npm makes from the manifest's `bin`.
+  const { bin = {} } = JSON.parse(await readFile(path.join(installed, "package.json"), "utf8")) as {
+    bin?: Record<string, string>;
+  };
+  const bins = path.join(folder, "node_modules", ".bin");
+  await mkdir(bins, { recursive: true });
+  for (const [name, file] of Object.entries(bin)) {
+    await symlink(path.join("..", "typeorm-router", file), path.join(bins, name));
+    await chmod(path.join(installed, file), 0o755);
+  }
   return folder;
 }
 
