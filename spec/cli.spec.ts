@@ -106,9 +106,10 @@ for (const driver of DRIVERS) {
       await rm(workRoot, { recursive: true, force: true });
       // Tenants created by `tenants create` are not known to the fixture: drop them by prefix,
       // concurrently (each DROP DATABASE waits for a checkpoint; concurrent ones share it).
+      if (driver.name === "sqlite") return;
       const prefix = databaseName(db.optionsFor("x")).slice(0, -1);
       if (driver.name === "postgres") await dropDatabasesByPrefix(PG_URL, prefix);
-      if (driver.name === "mariadb") await dropMysqlDatabasesByPrefix(prefix);
+      else await dropMysqlDatabasesByPrefix(prefix);
     }, CLEANUP_TIMEOUT_MS);
 
     /** A fresh project: databases, a tenants file and a config module in its own folder. */
