@@ -61,7 +61,7 @@ for (const driver of DRIVERS) {
       await closing;
       const rows = await db.rows<{ item: string }>(
         db.optionsFor("tenant_a"),
-        'SELECT item FROM "order" ORDER BY id',
+        `SELECT item FROM ${db.name === "mariadb" ? "`order`" : '"order"'} ORDER BY id`,
       );
       expect(rows.map((row) => row.item)).toEqual(["first", "second"]);
       if (db.name === "postgres") {

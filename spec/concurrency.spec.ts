@@ -70,16 +70,15 @@ for (const driver of DRIVERS) {
     let router: TenantRouter;
     const tenantOptions = (tenant: string): DataSourceOptions => {
       const options = { ...db.optionsFor(`tenant_${tenant}`), synchronize: true };
-      // 20 tenants x pg's default 10 clients would exceed the server's max_connections.
-      return db.name === "postgres" ? ({ ...options, poolSize: 2 } as DataSourceOptions) : options;
+      // 20 tenants x the drivers' default 10 connections would exceed the server's
+      // max_connections (PostgreSQL 100, MariaDB 151).
+      return db.name === "sqlite" ? options : ({ ...options, poolSize: 2 } as DataSourceOptions);
     };
 
     beforeAll(async () => {
       db = fixture();
       const defaultOptions = await db.createDatabase("default");
-      if (db.name === "postgres") {
-        for (const tenant of TENANTS) await db.createDatabase(`tenant_${tenant}`);
-      }
+      for (const tenant of TENANTS) await db.createDatabase(`tenant_${tenant}`);
       router = await TenantRouter.create({
         entities: [Stamp],
         databases: { default: defaultOptions },

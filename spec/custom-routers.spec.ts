@@ -96,7 +96,7 @@ for (const driver of DRIVERS) {
       expect(await db.tables(replica)).toEqual([]);
       await router.query(
         "replica",
-        "CREATE TABLE customer (id integer PRIMARY KEY, name varchar NOT NULL)",
+        "CREATE TABLE customer (id integer PRIMARY KEY, name varchar(64) NOT NULL)",
       );
       await router.query(
         "replica",
@@ -131,6 +131,8 @@ describe("invalid router answers", () => {
   let db: DriverFixture;
   beforeAll(async () => {
     db = await DRIVERS[0].create();
+    await db.createDatabase("default");
+    await db.createDatabase("tenant_t1");
   });
   afterAll(async () => {
     await db.cleanup();
@@ -176,9 +178,13 @@ describe("invalid router answers", () => {
       dbForWrite: (entity) => (entity === Device ? { tenant: "t1" } : undefined),
     });
     try {
+      // The generated key of @PrimaryGeneratedColumn, in each server's own words.
+      const id = { sqlite: "integer", postgres: "serial", mariadb: "integer AUTO_INCREMENT" }[
+        db.name
+      ];
       await router.query(
         { tenant: "t1" },
-        "CREATE TABLE device (id integer PRIMARY KEY, serial varchar NOT NULL)",
+        `CREATE TABLE device (id ${id} PRIMARY KEY, serial varchar(64) NOT NULL)`,
       );
       await router.getRepository(Device).save({ serial: "no context needed" });
       expect(await db.rows(db.optionsFor("tenant_t1"), "SELECT serial FROM device")).toEqual([

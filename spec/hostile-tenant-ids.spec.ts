@@ -10,6 +10,7 @@ import {
   withTenant,
 } from "./setup/public-api";
 import { DRIVERS, PG_URL, describeDriver, type DriverFixture } from "./setup/drivers";
+import { MYSQL_URL } from "./setup/mysql";
 
 @External()
 @Entity()
@@ -51,8 +52,8 @@ for (const driver of DRIVERS) {
     const optionsAskedFor: string[] = [];
 
     /**
-     * What exists on disk or on the server that a tenant id could have created. On
-     * PostgreSQL, other suites and the benchmark create and drop their own temporary
+     * What exists on disk or on the server that a tenant id could have created. On a server,
+     * other suites and the benchmark create and drop their own temporary
      * databases while this one runs: those are left out of the comparison.
      */
     async function existing(): Promise<unknown> {
@@ -65,11 +66,17 @@ for (const driver of DRIVERS) {
         };
       }
       const ours = databaseName(db.optionsFor(""));
-      const rows = await db.rows<{ datname: string }>(
-        { type: "postgres", url: PG_URL },
-        "SELECT datname FROM pg_database ORDER BY datname",
-      );
-      const names = rows.map((row) => row.datname);
+      const rows =
+        db.name === "mariadb"
+          ? await db.rows<{ name: string }>(
+              { type: "mariadb", url: MYSQL_URL },
+              "SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA ORDER BY SCHEMA_NAME",
+            )
+          : await db.rows<{ name: string }>(
+              { type: "postgres", url: PG_URL },
+              "SELECT datname AS name FROM pg_database ORDER BY datname",
+            );
+      const names = rows.map((row) => row.name);
       return {
         databases: names.filter((name) => name.startsWith(ours) || !OTHER_RUNS.test(name)),
         // The database each hostile id would map to.

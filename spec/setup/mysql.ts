@@ -49,3 +49,19 @@ export async function mysqlAvailable(): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Drops every database whose name starts with `prefix` on the MYSQL_URL server: for suites
+ * that create databases through code that does not report their names (the CLI,
+ * `tenants.create`).
+ */
+export async function dropMysqlDatabasesByPrefix(prefix: string): Promise<void> {
+  const names = await mysqlRows<{ name: string }>(
+    MYSQL_URL,
+    "SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, CHAR_LENGTH(?)) = ?",
+    [prefix, prefix],
+  );
+  await Promise.all(
+    names.map(({ name }) => mysqlRows(MYSQL_URL, `DROP DATABASE IF EXISTS \`${name}\``)),
+  );
+}

@@ -7,6 +7,18 @@ function refusedWrite(error: unknown): boolean {
   return (driverError as { errno?: unknown })?.errno === 1792;
 }
 
+const READ_ONLY_SQL = "SET SESSION TRANSACTION READ ONLY";
+
+// The mysql2 connection TypeORM's MysqlQueryRunner.connect() resolves to.
+interface DriverConnection {
+  promise(): { query(sql: string): Promise<unknown> };
+}
+
+// The pooled connections already made read-only. A read-only alias's pool serves that alias
+// alone and mysql2 hands out the same connection object each time, so the setting is sent
+// once per connection, not once per query runner.
+const readOnlyConnections = new WeakSet<object>();
+
 /**
  * MySQL/MariaDB: each connection of a read-only alias's own pool is made a read-only session
  * (`SET SESSION TRANSACTION READ ONLY`) before its first statement, so the server refuses
@@ -18,12 +30,15 @@ export const mysqlReadOnly: ReadOnlySession = {
   runner(queryRunner: QueryRunner, refused: (cause: unknown) => Error): QueryRunner {
     const connect = queryRunner.connect.bind(queryRunner);
     const query = queryRunner.query.bind(queryRunner);
-    let readOnly: Promise<unknown> | undefined;
     Object.assign(queryRunner, {
       async connect() {
-        const connection: unknown = await connect();
-        readOnly ??= query("SET SESSION TRANSACTION READ ONLY");
-        await readOnly;
+        const connection = (await connect()) as DriverConnection;
+        if (!readOnlyConnections.has(connection)) {
+          // On the driver connection, not through queryRunner.query(): that calls this
+          // connect() first, and a connect() that awaits its own query never settles.
+          await connection.promise().query(READ_ONLY_SQL);
+          readOnlyConnections.add(connection);
+        }
         return connection;
       },
       query: (sql: string, parameters?: unknown[], structured?: boolean) =>
