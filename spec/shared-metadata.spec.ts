@@ -1,6 +1,7 @@
 import {
   Column,
   Entity,
+  EntitySchema,
   JoinTable,
   ManyToMany,
   ManyToOne,
@@ -75,6 +76,17 @@ class LazyNote {
 
   @ManyToOne(() => Shelf)
   shelf!: Promise<Shelf>;
+}
+
+// SQLite only: TypeORM attaches `archive.sqlite`, found next to each DataSource's own file.
+@External()
+@Entity({ database: "archive.sqlite" })
+class ArchivedShelf {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar" })
+  label!: string;
 }
 
 const ENTITIES = [Shelf, Volume, Topic];
@@ -212,6 +224,85 @@ for (const driver of DRIVERS) {
       const [a, b] = await Promise.all(TENANTS.map((tenant) => dataSourceOf(router, tenant)));
       expect(a.getMetadata(Volume)).not.toBe(b.getMetadata(Volume));
     });
+
+    if (driver.name === "sqlite") {
+      it("attaches each tenant's own file for an entity in another SQLite database", async () => {
+        // Each tenant's database in a folder of its own: `archive.sqlite` resolves next to it.
+        const router = await open(
+          (tenant) => ({ ...db.optionsFor(`tenant_${tenant}/main`), synchronize: true }),
+          { entities: [...ENTITIES, ArchivedShelf] },
+        );
+        const [a, b] = await Promise.all(TENANTS.map((tenant) => dataSourceOf(router, tenant)));
+        expect(a.getMetadata(ArchivedShelf)).toBe(b.getMetadata(ArchivedShelf));
+        for (const tenant of TENANTS) {
+          await withTenant(tenant, () =>
+            router.getRepository(ArchivedShelf).save({ label: `archived-${tenant}` }),
+          );
+        }
+        for (const tenant of TENANTS) {
+          const archive = db.optionsFor(`tenant_${tenant}/archive`);
+          const rows = await db.rows<{ label: string }>(
+            archive,
+            "SELECT label FROM archived_shelf",
+          );
+          expect(rows.map((row) => row.label)).toEqual([`archived-${tenant}`]);
+          expect(await db.tables(db.optionsFor(`tenant_${tenant}/main`))).not.toContain(
+            "archived_shelf",
+          );
+          const read = await withTenant(tenant, () => router.getRepository(ArchivedShelf).find());
+          expect(read.map((row) => row.label)).toEqual([`archived-${tenant}`]);
+        }
+      });
+
+      it("attaches each test database's own file in test mode", async () => {
+        const router = await open((tenant) => db.optionsFor(`test_mode_${tenant}/main`), {
+          entities: [...ENTITIES, ArchivedShelf],
+          testMode: true,
+        });
+        for (const tenant of TENANTS) {
+          await withTenant(tenant, () =>
+            router.getRepository(ArchivedShelf).save({ label: `archived-${tenant}` }),
+          );
+        }
+        for (const tenant of TENANTS) {
+          const read = await withTenant(tenant, () => router.getRepository(ArchivedShelf).find());
+          expect(read.map((row) => row.label)).toEqual([`archived-${tenant}`]);
+        }
+        // Test databases stand in for the real ones, attached files included.
+        expect(await db.databaseExists(db.optionsFor("test_mode_a/archive"))).toBe(false);
+      });
+
+      it("builds a tenant its own metadata when its driver names a table otherwise", async () => {
+        // TypeORM keeps a table in the main file when `database` is the DataSource's own
+        // file: tenant a's, here, and another file (attached) for the blueprint and tenant b.
+        const fileOfA = (db.optionsFor("tenant_a/main") as { database: string }).database;
+        const Ledger = new EntitySchema<{ id: number }>({
+          name: "Ledger",
+          database: fileOfA,
+          columns: { id: { type: Number, primary: true, generated: true } },
+        });
+        const router = await TenantRouter.create({
+          entities: [...ENTITIES, Ledger],
+          placements: { Ledger: "tenant" },
+          undiscoveredEntities: "ignore",
+          databases: { default: db.optionsFor("default") },
+          tenants: {
+            list: TENANTS,
+            options: (tenant) => ({ ...db.optionsFor(`tenant_${tenant}/main`), synchronize: true }),
+          },
+        });
+        routers.push(router);
+        const [a, b] = await Promise.all(TENANTS.map((tenant) => dataSourceOf(router, tenant)));
+        expect(a.getMetadata(Ledger)).not.toBe(b.getMetadata(Ledger));
+        expect(a.getMetadata(Ledger).tablePath).toBe("ledger");
+        await withTenant("a", () => router.getRepository(Ledger).save({}));
+        const rows = await db.rows<{ n: number }>(
+          db.optionsFor("tenant_a/main"),
+          "SELECT COUNT(*) AS n FROM ledger",
+        );
+        expect(rows[0].n).toBe(1);
+      });
+    }
 
     if (driver.name === "postgres") {
       it("shares one metadata set between every schema, each statement naming its own schema", async () => {

@@ -1,6 +1,7 @@
 import { DataSource, type DataSourceOptions } from "typeorm";
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
+import { markSynchronizable } from "../registry/mark-synchronizable";
 import { ConfigurationError, MigrationFailedError, toRoutingError } from "../errors";
 import { templateOptionsOf } from "../tenants/strategies/tenant-strategy";
 import type { NormalizedOptions } from "../config/router-options";
@@ -93,12 +94,12 @@ export async function generateMigration(
       if (result.error) throw result.error;
       // Only the group's own managed tables are compared: the scratch database may hold
       // tables of other groups, and entities related from elsewhere are metadata only.
-      for (const metadata of dataSource.entityMetadatas) {
-        // Junction tables (target "") follow no placement of their own.
-        const placement = registry.find(metadata.target);
-        if (!placement) continue;
-        metadata.synchronize = placement.group === group && !placement.unmanaged;
-      }
+      markSynchronizable(dataSource.entityMetadatas, {
+        registry,
+        group,
+        which: "managed",
+        testMode: false,
+      });
       const sql = await dataSource.driver.createSchemaBuilder().log();
       if (sql.upQueries.length === 0) return undefined;
       // Schema per tenant: the scratch database stands for every tenant's schema from its

@@ -1,6 +1,7 @@
 import { DataSource, type DataSourceOptions, type ReplicationMode } from "typeorm";
 import { aliasTarget, tenantTarget, type DatabaseTarget } from "../routing/database-target";
 import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
+import { markSynchronizable } from "../registry/mark-synchronizable";
 import {
   ConfigurationError,
   DataSourceInitError,
@@ -249,19 +250,15 @@ export class DataSourceFactory {
     return { ...options, synchronize: false, entities, migrations: [] };
   }
 
-  // Marks which tables synchronize() may create here (and verifySchema expects): entities
-  // placed in this group that are managed, plus test-only ones in test mode; or, with
-  // "test-only", just the @Unmanaged({ createInTests: true }) ones.
+  // Marks which tables synchronize() may create here (and verifySchema expects).
   #markSynchronizable(dataSource: DataSource, group: string, which: "managed" | "test-only"): void {
     const { registry, options } = this.#props;
-    for (const metadata of dataSource.entityMetadatas) {
-      // Junction tables (target "") follow no placement of their own.
-      const placement = registry.find(metadata.target);
-      if (!placement) continue;
-      const testOnly = options.testMode && placement.unmanaged && placement.createInTests;
-      const wanted = which === "test-only" ? testOnly : !placement.unmanaged || testOnly;
-      metadata.synchronize = placement.group === group && wanted;
-    }
+    markSynchronizable(dataSource.entityMetadatas, {
+      registry,
+      group,
+      which,
+      testMode: options.testMode,
+    });
   }
 }
 

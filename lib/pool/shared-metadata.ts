@@ -69,6 +69,9 @@ const CONNECTION_ONLY = new Set<string>([
  *   never connects: code that reaches a database through `metadata.dataSource` fails instead
  *   of reaching another tenant. Nothing in TypeORM 1.1 queries through it (only `create()`
  *   reads `options.typename`, which sharing requires to be equal).
+ * - Each DataSource's driver still names every table itself (SQLite attaches the files of
+ *   `@Entity({ database })` next to its own database); one naming a table otherwise builds
+ *   its own metadata.
  * - Subscribers and migrations are still built for each DataSource (they are its own).
  * - Callers must not mutate the metadata per DataSource: the router only sets `synchronize`,
  *   to the same values for every DataSource of a group outside test mode.
@@ -123,6 +126,17 @@ class MetadataSharingDataSource extends DataSource {
   // What DataSource.buildMetadatas() does, minus building and validating entity metadata
   // (done once on the blueprint, with a driver of the same type).
   protected override async buildMetadatas(): Promise<void> {
+    // EntityMetadata.build() asks the driver for each table path, and the SQLite drivers learn
+    // there which files `@Entity({ database })` attaches, resolved from their own database's
+    // folder (BetterSqlite3Driver.buildTableName); afterConnect() attaches them. Ask this
+    // driver the same: it learns this database's files, and any path it would name otherwise
+    // than the blueprint did means the metadata is not this DataSource's to share.
+    const ownPaths = this.#shared.every(
+      (metadata) =>
+        this.driver.buildTableName(metadata.tableName, metadata.schema, metadata.database) ===
+        metadata.tablePath,
+    );
+    if (!ownPaths) return super.buildMetadatas();
     const builder = new ConnectionMetadataBuilder(this);
     const subscribers = await builder.buildSubscribers(listOf(this.options.subscribers));
     const migrations = await builder.buildMigrations(listOf(this.options.migrations));

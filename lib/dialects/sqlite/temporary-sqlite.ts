@@ -8,7 +8,8 @@ import { ConfigurationError } from "../../errors";
 export interface TemporarySqliteFolder {
   readonly path: string;
   /**
-   * Options of the SQLite test database `name` in this folder (`name` must be path-safe) that
+   * Options of the SQLite test database `name` in this folder (`name` must be path-safe; the
+   * file is in a subfolder of its own, created by the driver on opening) that
    * stands in for the database `real` in test mode. It uses the app's own SQLite driver when
    * `real` is SQLite (`sqlite`, node-sqlite3, needs no better-sqlite3), else better-sqlite3.
    *
@@ -35,9 +36,11 @@ export async function createTemporarySqliteFolder(): Promise<TemporarySqliteFold
           `Give it testOptions pointing at a test database on a ${real.type} server, or build the test router with createTestDatabases(config) from typeorm-router/testing, which creates temporary databases on the app's ${real.type} server.`,
         );
       }
+      // A folder per database: SQLite drivers attach `@Entity({ database: "x.db" })` files
+      // from the database's own folder, which test databases must not share.
       return {
         type: (real?.type as string | undefined) === "sqlite" ? "sqlite" : "better-sqlite3",
-        database: path.join(folder, `${name}.sqlite`),
+        database: path.join(folder, name, `${name}.sqlite`),
       } as DataSourceOptions;
     },
     remove: () => rm(folder, { recursive: true, force: true }),
