@@ -236,6 +236,7 @@ export class TenantRouter {
     runner.assertIsolationLevel(options.isolationLevel);
     const scope = new TransactionScope(routingContext()?.transaction, {
       acquire: (target) => pool.acquire(target),
+      tryAcquire: (target) => pool.tryAcquire(target),
       scopeFor: this.#parts.scopeFor,
       isolationLevel: options.isolationLevel,
     });

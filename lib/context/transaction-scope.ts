@@ -14,6 +14,8 @@ interface Pinned {
 export interface TransactionScopeProps {
   /** Holds a target's DataSource open for the transaction. */
   readonly acquire: (target: DatabaseTarget) => Promise<Lease>;
+  /** {@link acquire} at once when the DataSource is open now, else `undefined`. */
+  readonly tryAcquire: (target: DatabaseTarget) => Lease | undefined;
   /** Scopes the transaction to its tenant once pinned (schema-per-tenant), if needed. */
   readonly scopeFor: (
     target: DatabaseTarget,
@@ -32,7 +34,8 @@ export interface TransactionScopeProps {
 export class TransactionScope {
   readonly #parent: TransactionScope | undefined;
   readonly #root: TransactionScope;
-  readonly #acquire: (target: DatabaseTarget) => Promise<Lease>;
+  readonly #acquire: TransactionScopeProps["acquire"];
+  readonly #tryAcquire: TransactionScopeProps["tryAcquire"];
   readonly #scopeFor: TransactionScopeProps["scopeFor"];
   readonly #isolationLevel: IsolationLevel | undefined;
   #pinned: Promise<Pinned> | undefined;
@@ -45,6 +48,7 @@ export class TransactionScope {
     this.#parent = parent;
     this.#root = parent ? parent.#root : this;
     this.#acquire = props.acquire;
+    this.#tryAcquire = props.tryAcquire;
     this.#scopeFor = props.scopeFor;
     this.#isolationLevel = props.isolationLevel;
   }
@@ -68,7 +72,7 @@ export class TransactionScope {
         what,
       );
     }
-    await this.#openSavepoints(pinned.queryRunner);
+    if (this.#parent) await this.#openSavepoints(pinned.queryRunner);
     return pinned.queryRunner.manager;
   }
 
@@ -121,7 +125,10 @@ export class TransactionScope {
       return;
     }
     if (!this.#pinned) return;
-    const { queryRunner, lease } = await this.#pinned;
+    // A transaction that failed to start has nothing to end (#pin released what it took).
+    const pinned = this.#pinnedNow ?? (await this.#pinned.catch(() => undefined));
+    if (!pinned) return;
+    const { queryRunner, lease } = pinned;
     try {
       if (failed) await queryRunner.rollbackTransaction();
       else await queryRunner.commitTransaction();
@@ -138,12 +145,13 @@ export class TransactionScope {
   }
 
   async #pin(target: DatabaseTarget): Promise<Pinned> {
-    const lease = await this.#acquire(target);
+    const lease = this.#tryAcquire(target) ?? (await this.#acquire(target));
     const queryRunner = lease.dataSource.createQueryRunner();
     try {
-      await queryRunner.connect();
+      // Starting the transaction connects the runner, as in TypeORM's own transaction().
       await queryRunner.startTransaction(this.#isolationLevel);
-      await this.#scopeFor(target)?.(queryRunner);
+      const scope = this.#scopeFor(target);
+      if (scope) await scope(queryRunner);
     } catch (error) {
       await queryRunner.release().catch(() => undefined);
       lease.release();

@@ -364,7 +364,14 @@ export class OperationRunner {
     const releaseRunner = queryRunner.release;
     return {
       queryRunner,
-      release: () => releaseRunner.call(queryRunner).finally(() => lease.release()),
+      release: () =>
+        releaseRunner.call(queryRunner).then(
+          () => lease.release(),
+          (error: unknown) => {
+            lease.release();
+            throw error;
+          },
+        ),
       failed,
     };
   }

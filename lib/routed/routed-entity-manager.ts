@@ -17,9 +17,10 @@ import { CrossDatabaseTransactionError, UnroutableOperationError } from "../erro
 import type { DatabaseTarget } from "../routing/database-target";
 import type { OperationRunner } from "./operation-runner";
 import { RoutedRepository } from "./routed-repository";
-import { HINT_ENTITY } from "./routing-query-runner";
+import { HAS_PATCHES, HINT_ENTITY } from "./routing-query-runner";
 import type { EntityClass, Operation } from "../routing/router-chain";
 import { routingContext } from "../context/tenant-context";
+import type { TransactionScope } from "../context/transaction-scope";
 
 /** What the routed manager delegates back to its router. */
 export interface RoutedManagerHooks {
@@ -93,11 +94,15 @@ type AnyMethod = (...args: unknown[]) => Promise<unknown> | unknown;
  */
 export class RoutedEntityManager extends EntityManager {
   readonly #runner: OperationRunner;
-  #hooks: RoutedManagerHooks;
+  readonly #hooks: RoutedManagerHooks;
   #transactional = false;
   // The database of a transaction manager's first statement, until the transaction pins.
   #firstTarget: DatabaseTarget | undefined;
   #facade: DataSource | undefined;
+  // A transaction manager's transaction, and its runner once something asked for it.
+  #scope: TransactionScope | undefined;
+  #transactionRunner: QueryRunner | undefined;
+  #repositories: Map<unknown, Repository<ObjectLiteral>> | undefined;
 
   /** @internal Built by TenantRouter. */
   constructor(runner: OperationRunner, hooks: RoutedManagerHooks) {
@@ -117,6 +122,20 @@ export class RoutedEntityManager extends EntityManager {
         },
       });
     }
+    // A transaction manager has one runner for the transaction's life, as TypeORM's
+    // transactional manager has: made when first asked for, it binds to the transaction's
+    // connection at its first statement (told that statement's entity). Other routed
+    // managers have none.
+    Object.defineProperty(this.prototype, "queryRunner", {
+      configurable: true,
+      get(this: RoutedEntityManager): QueryRunner | undefined {
+        if (this.#transactionRunner || !this.#transactional) return this.#transactionRunner;
+        return (this.#transactionRunner = this.#runner.entityLessDataSource().createQueryRunner());
+      },
+      set(this: RoutedEntityManager, runner: QueryRunner | undefined) {
+        this.#transactionRunner = runner;
+      },
+    });
     // EntityManager assigns `dataSource` (0.3: `connection`) in its constructor; keep that
     // assignment harmless: both read the routed DataSource facade.
     for (const name of ["dataSource", "connection"]) {
@@ -153,30 +172,23 @@ export class RoutedEntityManager extends EntityManager {
    */
   forTransaction(): EntityManager {
     const manager = new RoutedEntityManager(this.#runner, this.#hooks);
-    const repositories = new Map<unknown, Repository<ObjectLiteral>>();
-    // One runner for the transaction's life, as TypeORM's transactional manager has: it binds
-    // to the transaction's connection at its first statement (told that statement's entity).
-    let runner: QueryRunner | undefined;
-    Object.defineProperty(manager, "queryRunner", {
-      configurable: true,
-      get: () => (runner ??= this.#runner.entityLessDataSource().createQueryRunner()),
-    });
-    // As TypeORM's transactional managers: repositories on this manager and its runner.
-    manager.#hooks = {
-      ...this.#hooks,
-      getRepository: <T extends ObjectLiteral>(target: EntityTarget<T>) => {
-        let repository = repositories.get(target);
-        if (!repository) {
-          this.#runner.metadataManager(target as EntityClass | string);
-          repository = new RoutedRepository(target as EntityTarget<ObjectLiteral>, manager);
-          Object.defineProperty(repository, "queryRunner", { get: () => manager.queryRunner });
-          repositories.set(target, repository);
-        }
-        return repository as Repository<T>;
-      },
-    };
     manager.#transactional = true;
+    manager.#scope = routingContext()?.transaction;
     return manager;
+  }
+
+  // A transaction manager's repository of `target`, on this manager and its runner (as
+  // TypeORM's transactional managers give).
+  #transactionRepository<T extends ObjectLiteral>(target: EntityTarget<T>): Repository<T> {
+    this.#repositories ??= new Map();
+    let repository = this.#repositories.get(target);
+    if (!repository) {
+      this.#runner.metadataManager(target as EntityClass | string);
+      repository = new RoutedRepository(target as EntityTarget<ObjectLiteral>, this);
+      Object.defineProperty(repository, "queryRunner", { get: () => this.queryRunner });
+      this.#repositories.set(target, repository);
+    }
+    return repository as Repository<T>;
   }
 
   /** @internal The runner routed repositories share. */
@@ -284,6 +296,7 @@ export class RoutedEntityManager extends EntityManager {
   override getRepository<Entity extends ObjectLiteral>(
     target: EntityTarget<Entity>,
   ): Repository<Entity> {
+    if (this.#transactional) return this.#transactionRepository(target);
     return this.#hooks.getRepository(target);
   }
 
@@ -339,6 +352,18 @@ export class RoutedEntityManager extends EntityManager {
     return Promise.resolve();
   }
 
+  // Whether a transaction manager's call can run as a routed call does inside its transaction
+  // (on the pinned connection's own manager, with no routing runner in between): it runs in
+  // its transaction's context, and nothing was assigned on its runner (a spy must see every
+  // statement).
+  #onPinnedConnection(): boolean {
+    return (
+      this.#scope !== undefined &&
+      routingContext()?.transaction === this.#scope &&
+      !this.#transactionRunner?.[HAS_PATCHES as never]
+    );
+  }
+
   #dispatch(name: string, kind: Kind, args: unknown[]): unknown {
     let target: unknown = args[0];
     let instance: object | undefined;
@@ -365,7 +390,7 @@ export class RoutedEntityManager extends EntityManager {
       const manager = this.#runner.metadataManager(entity);
       return (manager[name as keyof EntityManager] as AnyMethod).apply(manager, args);
     }
-    if (this.#transactional) {
+    if (this.#transactional && !this.#onPinnedConnection()) {
       // TypeORM's own method, on this manager and its runner (see #runnerFor).
       this.#runnerFor(entity, kind, name, instance);
       return (EntityManager.prototype[name as keyof EntityManager] as AnyMethod).apply(this, args);

@@ -32,6 +32,12 @@ export interface EntityHint {
  */
 export const HINT_ENTITY = Symbol.for("typeorm-router.hint-entity");
 
+/**
+ * Read on a routing runner: whether a method was assigned on it (a spy, a patch), which its
+ * statements must then go through. Other runners give `undefined`.
+ */
+export const HAS_PATCHES = Symbol.for("typeorm-router.has-patches");
+
 /** Where a routing query runner will run, decided when its first SQL is about to run. */
 export interface RunnerBinder {
   /**
@@ -162,6 +168,7 @@ export function createRoutingQueryRunner(
     get(target, property) {
       if (property === "release") return release;
       if (property === "isReleased") return released;
+      if (property === HAS_PATCHES) return patched.size > 0;
       if (patched.has(property)) return patched.get(property);
       if (OWN.has(property)) return own(target, property);
       if (binding) return boundMember(binding, property);
@@ -241,15 +248,20 @@ function releaseBound(this: BoundRunner): Promise<void> {
   return this[BOUND].binding.release();
 }
 
-// The replaced method `name`, its failures translated by the binding.
+// The replaced method `name`, its failures translated by the binding (one promise added,
+// not an async function's two: this runs for every builder statement).
 function translatedBound(name: "query" | "stream") {
-  return async function (this: BoundRunner, ...args: unknown[]): Promise<unknown> {
+  return function (this: BoundRunner, ...args: unknown[]): Promise<unknown> {
     const state = this[BOUND];
+    let result: Promise<unknown>;
     try {
-      return await Reflect.apply(state[name], this, args);
+      result = Promise.resolve(Reflect.apply(state[name], this, args));
     } catch (error) {
-      throw await state.binding.failed(error);
+      result = Promise.reject(error);
     }
+    return result.then(undefined, async (error: unknown) => {
+      throw await state.binding.failed(error);
+    });
   };
 }
 
