@@ -232,7 +232,7 @@ export class TenantRouter {
         "Pass router.transaction(async (manager) => { ... }).",
       );
     }
-    const { pool, resolver, runner } = this.#parts;
+    const { pool, runner } = this.#parts;
     runner.assertIsolationLevel(options.isolationLevel);
     const scope = new TransactionScope(routingContext()?.transaction, {
       acquire: (target) => pool.acquire(target),
@@ -240,36 +240,50 @@ export class TenantRouter {
       scopeFor: this.#parts.scopeFor,
       isolationLevel: options.isolationLevel,
     });
-    return runInTransaction(scope, async () => {
-      let result: T;
-      try {
-        if (options.target !== undefined) {
-          const target = resolver.target(options.target, "router.transaction({ target })");
-          await scope
-            .managerFor(target, "router.transaction({ target })")
-            .catch(async (error: unknown) => {
-              throw await runner.translate(target, error);
-            });
-        }
-        result = await fn((this.manager as RoutedEntityManager).forTransaction());
-      } catch (error) {
-        await scope.finish(true).catch((rollbackError: unknown) => {
-          this.#parts.options.log.route.warn(
-            "TYPEORM_ROUTER_ROLLBACK_FAILED",
-            `rolling back a transaction failed: ${messageOf(rollbackError)}`,
-            { tenant: currentTenant() },
-          );
-        });
-        throw await this.#translated(scope, error);
+    return runInTransaction(scope, () => this.#runTransaction(scope, options, fn));
+  }
+
+  // Runs `fn` in `scope`, then commits (or rolls back when it throws). Its manager's runner is
+  // released once the transaction has ended.
+  async #runTransaction<T>(
+    scope: TransactionScope,
+    options: TransactionOptions,
+    fn: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    const { resolver, runner } = this.#parts;
+    const manager = (this.manager as RoutedEntityManager).forTransaction();
+    let result: T;
+    try {
+      if (options.target !== undefined) {
+        const target = resolver.target(options.target, "router.transaction({ target })");
+        await scope
+          .managerFor(target, "router.transaction({ target })")
+          .catch(async (error: unknown) => {
+            throw await runner.translate(target, error);
+          });
       }
-      try {
-        await scope.finish(false);
-      } catch (error) {
-        // The commit's own failure: the database's, never user code's.
-        throw scope.pinnedTarget ? await runner.translate(scope.pinnedTarget, error) : error;
-      }
-      return result;
-    });
+      result = await fn(manager);
+    } catch (error) {
+      await scope.finish(true).catch((rollbackError: unknown) => {
+        this.#parts.options.log.route.warn(
+          "TYPEORM_ROUTER_ROLLBACK_FAILED",
+          `rolling back a transaction failed: ${messageOf(rollbackError)}`,
+          { tenant: currentTenant() },
+        );
+      });
+      await manager.endTransaction();
+      throw await this.#translated(scope, error);
+    }
+    try {
+      await scope.finish(false);
+    } catch (error) {
+      // The commit's own failure: the database's, never user code's.
+      throw scope.pinnedTarget ? await runner.translate(scope.pinnedTarget, error) : error;
+    } finally {
+      const ended = manager.endTransaction();
+      if (ended) await ended;
+    }
+    return result;
   }
 
   /**

@@ -5,11 +5,14 @@ import {
   Entity,
   MustBeEntityError,
   PrimaryGeneratedColumn,
+  QueryRunnerAlreadyReleasedError,
   TypeORMError,
+  type EntityManager,
   type QueryRunner,
 } from "typeorm";
 import {
   External,
+  NoTenantContextError,
   RouterClosedError,
   TenantRouter,
   UnknownTenantError,
@@ -217,6 +220,50 @@ for (const driver of DRIVERS) {
       );
       expect(seen.some((sql) => /entry/i.test(sql))).toBe(true);
       expect(seen).toContain("SELECT 2 AS two");
+    });
+
+    it("runs the transaction manager's calls inside its transaction, and refuses them once it ended", async () => {
+      let kept: EntityManager | undefined;
+      await expect(
+        withTenant("a", () =>
+          router.transaction(async (manager) => {
+            kept = manager;
+            await manager.save(Entry, { text: "a: tx-rolled-back" });
+            await manager.insert(Entry, { text: "a: tx-rolled-back too" });
+            // Read back on the transaction's connection: the rows are there, uncommitted.
+            expect(await manager.countBy(Entry, { text: "a: tx-rolled-back" })).toBe(1);
+            throw ROLLBACK;
+          }),
+        ),
+      ).rejects.toBe(ROLLBACK);
+      expect(await textsIn("a")).not.toContain("a: tx-rolled-back");
+      expect(await textsIn("a")).not.toContain("a: tx-rolled-back too");
+      // Kept past its transaction: TypeORM's error (inside a tenant or not), nothing written.
+      const late = kept!;
+      const writes: Array<[() => Promise<unknown>, outside: new (...args: never[]) => Error]> = [
+        [() => late.save(Entry, { text: "a: late save" }), QueryRunnerAlreadyReleasedError],
+        [
+          () => late.query(`INSERT INTO entry (text) VALUES ('a: late raw')`),
+          QueryRunnerAlreadyReleasedError,
+        ],
+        // A builder naming an @External entity is routed as it is made: no tenant, no builder.
+        [
+          () =>
+            late
+              .createQueryBuilder(Entry, "entry")
+              .insert()
+              .values({ text: "a: late builder" })
+              .execute(),
+          NoTenantContextError,
+        ],
+      ];
+      for (const [write, outside] of writes) {
+        await expect(withTenant("a", write)).rejects.toBeInstanceOf(
+          QueryRunnerAlreadyReleasedError,
+        );
+        await expect(Promise.resolve().then(write)).rejects.toBeInstanceOf(outside);
+      }
+      expect((await textsIn("a")).filter((text) => text.startsWith("a: late"))).toEqual([]);
     });
 
     it("runs raw SQL in the tenant in context on a router with no entities, until it closes", async () => {

@@ -3,6 +3,7 @@ import {
   EntityManager,
   InstanceChecker,
   MustBeEntityError,
+  QueryRunnerAlreadyReleasedError,
   type DataSource,
   type EntityMetadata,
   type EntityTarget,
@@ -130,7 +131,10 @@ export class RoutedEntityManager extends EntityManager {
       configurable: true,
       get(this: RoutedEntityManager): QueryRunner | undefined {
         if (this.#transactionRunner || !this.#transactional) return this.#transactionRunner;
-        return (this.#transactionRunner = this.#runner.entityLessDataSource().createQueryRunner());
+        const runner = this.#runner.entityLessDataSource().createQueryRunner();
+        // First asked for after the transaction ended: released, as endTransaction() does.
+        if (this.#scope?.finished) void runner.release();
+        return (this.#transactionRunner = runner);
       },
       set(this: RoutedEntityManager, runner: QueryRunner | undefined) {
         this.#transactionRunner = runner;
@@ -170,11 +174,21 @@ export class RoutedEntityManager extends EntityManager {
    * pinned transaction's connection; before the transaction has picked its database it picks
    * it at its first statement (the tenant in context).
    */
-  forTransaction(): EntityManager {
+  forTransaction(): RoutedEntityManager {
     const manager = new RoutedEntityManager(this.#runner, this.#hooks);
     manager.#transactional = true;
     manager.#scope = routingContext()?.transaction;
     return manager;
+  }
+
+  /**
+   * @internal Called by `router.transaction()` once its transaction has ended: the manager's
+   * runner is released, so that a builder made on it afterwards fails as on TypeORM's
+   * transactional managers (`QueryRunnerAlreadyReleasedError`) instead of running outside any
+   * transaction.
+   */
+  endTransaction(): Promise<void> | undefined {
+    return this.#transactionRunner?.release();
   }
 
   // A transaction manager's repository of `target`, on this manager and its runner (as
@@ -280,7 +294,10 @@ export class RoutedEntityManager extends EntityManager {
   override query<T = unknown>(query: string, parameters?: unknown[]): Promise<T> {
     // A transaction's manager: on its runner, as TypeORM's (the pinned connection, else the
     // tenant in context, which pins the transaction).
-    if (this.#transactional) return this.queryRunner!.query(query, parameters) as Promise<T>;
+    if (this.#transactional) {
+      if (this.#scope?.finished) return Promise.reject(new QueryRunnerAlreadyReleasedError());
+      return this.queryRunner!.query(query, parameters) as Promise<T>;
+    }
     try {
       const transaction = routingContext()?.transaction;
       const target = transaction?.pinnedManagerAnywhere()
@@ -390,6 +407,9 @@ export class RoutedEntityManager extends EntityManager {
       const manager = this.#runner.metadataManager(entity);
       return (manager[name as keyof EntityManager] as AnyMethod).apply(manager, args);
     }
+    // Kept after its transaction ended, a transaction's manager fails as TypeORM's does (its
+    // runner released), instead of writing outside any transaction.
+    if (this.#scope?.finished) return Promise.reject(new QueryRunnerAlreadyReleasedError());
     if (this.#transactional && !this.#onPinnedConnection()) {
       // TypeORM's own method, on this manager and its runner (see #runnerFor).
       this.#runnerFor(entity, kind, name, instance);

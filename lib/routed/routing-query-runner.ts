@@ -5,6 +5,7 @@ import type {
   QueryRunner,
   ReplicationMode,
 } from "typeorm";
+import { QueryRunnerAlreadyReleasedError } from "typeorm";
 import { Broadcaster } from "typeorm/subscriber/Broadcaster";
 
 /** The connection a routing query runner got once it knew where to go. */
@@ -102,7 +103,7 @@ export function createRoutingQueryRunner(
 
   const ensureBound = (): Promise<RunnerBinding> => {
     if (binding) return Promise.resolve(binding);
-    if (released) return Promise.reject(new Error("Query runner already released."));
+    if (released) return Promise.reject(new QueryRunnerAlreadyReleasedError());
     binding$ ??= binder.bind(mode, hint).then(
       (bound) => {
         const real = bound.queryRunner as QueryRunner & { data: unknown };
