@@ -134,6 +134,35 @@ describe("warnings are rate-limited per code and tenant", () => {
   });
 });
 
+describe("route debug lines", () => {
+  it("logs one line per query builder statement, whether its tenant is open or not", async () => {
+    const routes: string[] = [];
+    const logger = {
+      debug: (message: string, record: LogRecord) => {
+        if (record.channel === "route") routes.push(message);
+      },
+    };
+    const router = await TenantRouter.create(
+      options("route-lines", { logger, pool: { maxOpenTenants: 1 } }),
+    );
+    try {
+      await router.migrate();
+      const notes = router.getRepository(ObservedNote);
+      const count = () => notes.createQueryBuilder("note").getCount();
+      // globex evicts acme (one open tenant at most): each count finds its tenant closed.
+      for (const tenant of ["acme", "globex", "acme", "acme"]) {
+        routes.length = 0;
+        await withTenant(tenant, count);
+        expect(routes).toEqual([
+          `a query builder read of "ObservedNote" → the database of tenant "${tenant}"`,
+        ]);
+      }
+    } finally {
+      await router.close();
+    }
+  });
+});
+
 describe("DEBUG=typeorm-router:* (the debug namespaces)", () => {
   afterEach(() => createDebug.disable());
 

@@ -236,17 +236,30 @@ export class OperationRunner {
    * the target, with a pool reference held until the runner is released.
    */
   binderFor(group: string | undefined): HintBinder {
-    return (hint) => ({
-      bind: (_mode, told) =>
-        this.#bind(
-          group,
-          hint.entity === undefined && told
-            ? { entity: told.entity as EntityClass | string, operation: told.operation }
-            : hint,
-        ),
-      bindNow: () => this.#bindNow(group, hint),
-      joinsTransaction: joinsTransaction,
-    });
+    return (hint) => {
+      // Where bindNow() found the statement goes, when its target was not open: the runner
+      // binds there (routing once: one debug line, one read-your-writes window).
+      let routed: StatementTarget | undefined;
+      return {
+        bind: (_mode, told) =>
+          routed
+            ? this.#bindTarget(routed.target, routed.method, routed.built)
+            : this.#bind(
+                group,
+                hint.entity === undefined && told
+                  ? { entity: told.entity as EntityClass | string, operation: told.operation }
+                  : hint,
+              ),
+        bindNow: () => {
+          const statement = this.#statementNow(group, hint);
+          if (!statement) return undefined;
+          const binding = this.#bindNow(statement);
+          if (!binding) routed = statement;
+          return binding;
+        },
+        joinsTransaction: joinsTransaction,
+      };
+    };
   }
 
   /**
@@ -318,18 +331,21 @@ export class OperationRunner {
     return this.#bindTarget(target, method, built);
   }
 
-  // The binding of a statement whose target is open in the pool right now, outside any
-  // transaction: no wait, so the runner can be the target's own (no routing runner in
-  // between). `undefined` when anything else applies; the lazy path then handles it (and
-  // reports what failed, as a rejected promise).
-  #bindNow(group: string | undefined, hint: StatementHint): RunnerBinding | undefined {
+  // Where a statement goes, routed now, outside any transaction; `undefined` inside one (its
+  // runner then joins it when bound) or when routing fails (the lazy path routes again and
+  // reports the failure as a rejected promise, not a throw from the builder).
+  #statementNow(group: string | undefined, hint: StatementHint): StatementTarget | undefined {
     if (routingContext()?.transaction) return undefined;
-    let statement: StatementTarget;
     try {
-      statement = this.#statementTarget(group, hint);
+      return this.#statementTarget(group, hint);
     } catch {
       return undefined;
     }
+  }
+
+  // The binding of `statement` when its target is open in the pool right now: no wait, so
+  // the runner can be the target's own (no routing runner in between); else `undefined`.
+  #bindNow(statement: StatementTarget): RunnerBinding | undefined {
     const lease = this.#props.pool.tryAcquire(statement.target);
     if (!lease) return undefined;
     if (statement.built && !this.#sameTables(statement.built, lease.dataSource)) {
