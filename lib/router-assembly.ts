@@ -125,6 +125,21 @@ export async function assembleRouter<R>(
           return dataSource;
         });
       },
+      // A known tenant of a shared database opens as a view, with nothing to await (and no
+      // span: nothing happens but making an object); anything else opens above.
+      openNow: (target) => {
+        if (target.kind !== "tenant" || !directory?.isKnownNow(target.name)) return undefined;
+        const dataSource = factory.openNow(target);
+        if (dataSource && options.log.pool.debugEnabled) {
+          options.log.pool.debug(`opened ${target.description}`, {
+            tenant: target.name,
+            database: target.key,
+            durationMs: 0,
+          });
+        }
+        return dataSource;
+      },
+      holdsNothing: (dataSource) => factory.holdsNothing(dataSource),
       close: destroyDataSource,
     });
     const chain = new RouterChain([...options.routers, new DecoratorRouter(registry)]);

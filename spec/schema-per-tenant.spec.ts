@@ -1,6 +1,7 @@
 import {
   Column,
   Entity,
+  Like,
   PrimaryGeneratedColumn,
   type MigrationInterface,
   type QueryRunner,
@@ -9,6 +10,7 @@ import {
   External,
   MigrationFailedError,
   TenantRouter,
+  UnknownTenantError,
   schemaPerTenant,
   withTenant,
   type MigrationClass,
@@ -64,6 +66,7 @@ for (const driver of postgres) {
         CreateReadings1700000000001,
         IndexReadings1700000000002,
       ],
+      maxOpenTenants?: number,
     ) => {
       const router = await TenantRouter.create({
         entities: [Registry, Reading],
@@ -73,6 +76,7 @@ for (const driver of postgres) {
           strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections }),
         },
         migrations: { tenant: tenantMigrations },
+        ...(maxOpenTenants !== undefined && { pool: { maxOpenTenants } }),
       });
       routers.push(router);
       return router;
@@ -230,6 +234,60 @@ for (const driver of postgres) {
       expect(await inDatabase("SELECT 1 FROM pg_tables WHERE tablename = 'unscoped'")).toEqual([]);
       const status = await router.migrationStatus({ tenants: ["s00"] });
       expect(status[0].groups[0].pending).toEqual(["OutsideTransaction1700000000003"]);
+    });
+
+    it("evicts and reopens tenants past maxOpenTenants, each read in its own schema, and stays fail-closed", async () => {
+      const router = await create(2, undefined, 3);
+      const tenants = list.slice(10, 20);
+      const marker = (tenant: string) => `evict-${tenant}`;
+      for (const tenant of tenants) {
+        await withTenant(tenant, () =>
+          router.getRepository(Reading).save({ tenant: marker(tenant) }),
+        );
+      }
+      // Concurrent round robins: every read opens its tenant and evicts another.
+      const seen = await Promise.all(
+        Array.from({ length: 120 }, (_, i) => tenants[(i * 3) % tenants.length]).map((tenant) =>
+          withTenant(tenant, async () => {
+            const rows = await router.getRepository(Reading).findBy({ tenant: Like("evict-%") });
+            expect(router.poolStats().openTenants).toBeLessThanOrEqual(3);
+            return { tenant, rows: rows.map((row) => row.tenant) };
+          }),
+        ),
+      );
+      for (const { tenant, rows } of seen) expect(rows).toEqual([marker(tenant)]);
+      expect(router.poolStats().openTenants).toBe(3);
+
+      // A tenant never listed, and one dropped by another process while it was evicted (the
+      // router still lists it from its last read): UnknownTenantError, never public's table.
+      await router.tenants.create("gone");
+      await withTenant("gone", () => router.getRepository(Reading).save({ tenant: "evict-gone" }));
+      for (const tenant of tenants.slice(0, 3)) {
+        await withTenant(tenant, () => router.getRepository(Reading).count());
+      }
+      expect(router.poolStats().keys.some((key) => key.includes("gone"))).toBe(false);
+      await queryAt(url, "CREATE TABLE public.reading (id serial, tenant varchar)");
+      await queryAt(url, "INSERT INTO public.reading (tenant) VALUES ('evict-public')");
+      list.splice(list.indexOf("gone"), 1);
+      await queryAt(url, 'DROP SCHEMA "tenant_gone" CASCADE');
+      try {
+        // The directory re-reads the list at most every 50 ms when an error hints at a drop.
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        const read = (tenant: string) =>
+          withTenant(tenant, () =>
+            router.getRepository(Reading).findBy({ tenant: Like("evict-%") }),
+          );
+        // Refused from the server's answer (the list re-read), then from the list alone.
+        const gone = read("gone");
+        await expect(gone).rejects.toBeInstanceOf(UnknownTenantError);
+        await expect(gone).rejects.toThrow("its storage is gone");
+        const never = read("nope");
+        await expect(never).rejects.toBeInstanceOf(UnknownTenantError);
+        await expect(never).rejects.toThrow("No connection was opened");
+        expect(router.poolStats().keys.some((key) => /gone|nope/.test(key))).toBe(false);
+      } finally {
+        await queryAt(url, "DROP TABLE public.reading");
+      }
     });
 
     it("drops a tenant's schema", async () => {

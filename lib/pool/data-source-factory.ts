@@ -20,7 +20,7 @@ import {
 import type { NormalizedOptions } from "../config/router-options";
 import { checkDataSourceOptions } from "../config/router-options";
 import { SharedMetadata } from "./shared-metadata";
-import { viewsOf } from "./data-source-view";
+import { viewsOf, type DataSourceViews } from "./data-source-view";
 import { keyCacheBy } from "./tenant-keyed-cache";
 import type { SharedDatabaseTenancy } from "../tenants/strategies/tenant-strategy";
 import type { TemporarySqliteFolder } from "../dialects/sqlite/temporary-sqlite";
@@ -58,8 +58,8 @@ export class DataSourceFactory {
   #tenantMetadata: SharedMetadata | undefined;
   // The one DataSource of tenants that share a database (schemas), opened once: what makes
   // a tenant's view of it, once it is open (a tenant then opens without awaiting it).
-  #sharedTenants: Promise<(tenant: string) => DataSource> | undefined;
-  #views: ((tenant: string) => DataSource) | undefined;
+  #sharedTenants: Promise<DataSourceViews> | undefined;
+  #views: DataSourceViews | undefined;
   // Whether the shared options ask to synchronize: then each view does as it opens.
   #synchronizeViews = false;
   // What drivers asked their server on connecting (version, current schema), per server:
@@ -123,8 +123,7 @@ export class DataSourceFactory {
             cause,
           );
         }));
-      const view = views(target.name);
-      keyCacheBy(view, () => target.key);
+      const view = this.#viewOf(views, target);
       if (this.#synchronizeViews) {
         await view.synchronize().catch((cause: unknown) => {
           throw openFailed(target.description, cause);
@@ -172,6 +171,33 @@ export class DataSourceFactory {
   }
 
   /**
+   * {@link open} without waiting, when opening `target` needs no I/O: a tenant of a strategy
+   * that shares one database, once that database is open and when views need no
+   * synchronize. Its view is made at once (no metadata, no query). `undefined` otherwise:
+   * `open` then does the work. Does not check that the tenant exists (the caller does).
+   */
+  openNow(target: DatabaseTarget): DataSource | undefined {
+    const views = this.#views;
+    if (views === undefined || this.#synchronizeViews || target.kind !== "tenant") return undefined;
+    if (this.#sharedTenancy() === undefined) return undefined;
+    return this.#viewOf(views, target);
+  }
+
+  /**
+   * Whether `dataSource` holds nothing of its own to close (a tenant's view of the database
+   * its tenants share): it can be dropped at once, without `destroy()`.
+   */
+  holdsNothing(dataSource: DataSource): boolean {
+    return this.#views?.owns(dataSource) === true;
+  }
+
+  #viewOf(views: DataSourceViews, target: DatabaseTarget): DataSource {
+    const view = views.of(target.name);
+    keyCacheBy(view, () => target.key);
+    return view;
+  }
+
+  /**
    * A never-connected DataSource of `group` whose entity metadata is built, for the routed
    * operations that need metadata but no connection (`create`, `merge`, `hasId`, `getId`).
    */
@@ -210,7 +236,7 @@ export class DataSourceFactory {
   }
 
   // The DataSource every tenant schema shares, opened once; resolves the maker of its views.
-  #openShared(shared: SharedDatabaseTenancy): Promise<(tenant: string) => DataSource> {
+  #openShared(shared: SharedDatabaseTenancy): Promise<DataSourceViews> {
     this.#sharedTenants ??= (async () => {
       const options = this.#optionsWithEntities(TENANT_GROUP, shared.options);
       const dataSource = this.#create(TENANT_GROUP, options);

@@ -33,6 +33,17 @@ export interface PoolProps extends Required<PoolOptions> {
   readonly open: (target: DatabaseTarget) => Promise<DataSource>;
   /** Destroys a DataSource from `open`, resolving once its connections are closed. */
   readonly close: (dataSource: DataSource) => Promise<void>;
+  /**
+   * `open` without waiting, when opening `target` needs no I/O (a known tenant's view of the
+   * database its tenants share); `undefined` when it does (then `open` runs). Must refuse
+   * (`undefined`) whatever `open` would refuse.
+   */
+  readonly openNow?: (target: DatabaseTarget) => DataSource | undefined;
+  /**
+   * Whether `dataSource` holds nothing to close (a view of a DataSource owned elsewhere): the
+   * pool then drops it at once, without `close`, and its slot is free at once.
+   */
+  readonly holdsNothing?: (dataSource: DataSource) => boolean;
   /** The router's `pool` log channel. */
   readonly log: ChannelLog;
 }
@@ -53,8 +64,11 @@ interface Entry extends RecencyLinks<Entry> {
  *
  * - Single-flight: concurrent first calls for one target share one `initialize()`.
  * - Reference-counted: a DataSource in use by a call is never evicted.
- * - O(1): open tenants nobody holds sit in one insertion-ordered map, least recently used
- *   first, so touching, evicting and sweeping never scan every open entry.
+ * - O(1): open tenants nobody holds sit in one intrusive list, least recently used first,
+ *   so touching, evicting and sweeping never scan every open entry.
+ * - Without a promise when it can: a tenant that opens with no I/O (`openNow`, a view of a
+ *   shared database) opens, and one that holds nothing to close is evicted, in the calling
+ *   tick; only the caller's own work is awaited.
  */
 export class DataSourcePool {
   readonly #props: PoolProps;
@@ -86,6 +100,8 @@ export class DataSourcePool {
     const entry = this.#entries.get(target.key);
     if (entry?.dataSource !== undefined && !this.#closed)
       return this.#run(entry, entry.dataSource, fn);
+    const openedNow = entry === undefined ? this.#openNow(target) : undefined;
+    if (openedNow) return this.#run(openedNow, openedNow.dataSource!, fn, true);
     return this.#acquireEntry(target).then((opened) =>
       this.#run(opened, opened.dataSource!, fn, true),
     );
@@ -97,12 +113,18 @@ export class DataSourcePool {
   }
 
   /**
-   * {@link acquire} without waiting: the lease when `target`'s DataSource is open right now,
-   * else `undefined` (opening it, or the pool closed: `acquire` then says how it goes).
+   * {@link acquire} without waiting: the lease when `target`'s DataSource is open right now
+   * or opens without I/O (see `PoolProps.openNow`), else `undefined` (opening it, or the pool
+   * closed: `acquire` then says how it goes).
    */
   tryAcquire(target: DatabaseTarget): Lease | undefined {
+    if (this.#closed) return undefined;
     const entry = this.#entries.get(target.key);
-    if (entry?.dataSource === undefined || this.#closed) return undefined;
+    if (entry === undefined) {
+      const opened = this.#openNow(target);
+      return opened && this.#lease(opened);
+    }
+    if (entry.dataSource === undefined) return undefined;
     this.#hold(entry);
     return this.#lease(entry);
   }
@@ -205,6 +227,8 @@ export class DataSourcePool {
         }
         return existing;
       }
+      const openedNow = this.#openNow(target);
+      if (openedNow) return openedNow;
       if (target.kind === "tenant" && this.#openTenants >= this.#props.maxOpenTenants) {
         if (!(await this.#evictLeastRecentlyUsed())) await this.#waitLogged(target, startedAt);
         continue;
@@ -213,10 +237,28 @@ export class DataSourcePool {
     }
   }
 
-  async #openEntry(target: DatabaseTarget): Promise<Entry> {
+  // Opens `target` in this tick when its owner can (PoolProps.openNow) and a slot is free, or
+  // the least recently used tenant holds nothing to close (then dropped for it): the entry,
+  // held once; `undefined` when that cannot be done without waiting.
+  #openNow(target: DatabaseTarget): Entry | undefined {
+    const openNow = this.#props.openNow;
+    if (openNow === undefined || this.#closed || this.#entries.has(target.key)) return undefined;
+    let evicted: Entry | undefined;
+    if (target.kind === "tenant" && this.#openTenants >= this.#props.maxOpenTenants) {
+      evicted = this.#idle.oldest;
+      if (evicted === undefined || !this.#holdsNothing(evicted)) return undefined;
+    }
+    const dataSource = openNow(target);
+    if (dataSource === undefined) return undefined;
+    if (evicted) this.#forget(evicted);
+    return this.#addEntry(target, dataSource);
+  }
+
+  // A new entry of `target`, held once; `dataSource` is undefined while it opens.
+  #addEntry(target: DatabaseTarget, dataSource: DataSource | undefined): Entry {
     const entry: Entry = {
       target,
-      dataSource: undefined,
+      dataSource,
       refs: 1,
       lastUsed: this.#now(),
       older: undefined,
@@ -224,6 +266,15 @@ export class DataSourcePool {
     };
     this.#entries.set(target.key, entry);
     if (target.kind === "tenant") this.#openTenants++;
+    return entry;
+  }
+
+  #holdsNothing(entry: Entry): boolean {
+    return entry.dataSource !== undefined && this.#props.holdsNothing?.(entry.dataSource) === true;
+  }
+
+  async #openEntry(target: DatabaseTarget): Promise<Entry> {
+    const entry = this.#addEntry(target, undefined);
     const opening = this.#open(entry);
     this.#opening.set(entry, opening);
     try {
@@ -285,8 +336,13 @@ export class DataSourcePool {
 
   // Removes the entry now; frees its slot only once its DataSource is really closed, so the
   // process never holds more connections than the cap allows.
+  // An entry nobody holds whose DataSource holds nothing to close is dropped at once.
   #close(entry: Entry, waitForIdle = false): Promise<void> {
     if (this.#entries.get(entry.target.key) !== entry) return Promise.resolve();
+    if (entry.refs === 0 && this.#holdsNothing(entry)) {
+      this.#forget(entry);
+      return Promise.resolve();
+    }
     this.#entries.delete(entry.target.key);
     this.#idle.remove(entry);
     const closing = this.#destroy(entry, waitForIdle).finally(() => {
@@ -323,7 +379,7 @@ export class DataSourcePool {
     this.#entries.delete(entry.target.key);
     this.#idle.remove(entry);
     if (entry.target.kind === "tenant") this.#openTenants--;
-    this.#wakeAll();
+    if (this.#changed.waiting) this.#wakeAll();
   }
 
   // Every open tenant is busy: wait for a slot, in a span and a debug record of the wait.

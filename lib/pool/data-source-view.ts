@@ -4,6 +4,14 @@ import { RdbmsSchemaBuilder } from "typeorm/schema-builder/RdbmsSchemaBuilder";
 /** Creates the query runners of one view: a runner of the base scoped to `scope`. */
 export type ScopedRunnerFactory = (scope: string, mode?: ReplicationMode) => QueryRunner;
 
+/** The views of one base DataSource (see {@link viewsOf}). */
+export interface DataSourceViews {
+  /** A new view of the base scoped to `scope`. */
+  of(scope: string): DataSource;
+  /** Whether `dataSource` is one of these views: closing it closes nothing. */
+  owns(dataSource: DataSource): boolean;
+}
+
 /**
  * Makes views of `base`: DataSources that share everything with it (driver, pool, metadata,
  * subscribers) but whose query runners are created by `createQueryRunner` for their `scope`
@@ -16,10 +24,7 @@ export type ScopedRunnerFactory = (scope: string, mode?: ReplicationMode) => Que
  * so TypeORM's code runs on a new tenant as fast as on a known one. `manager` is made on
  * each read, as `createQueryRunner()` makes one per runner: a view keeps none.
  */
-export function viewsOf(
-  base: DataSource,
-  createQueryRunner: ScopedRunnerFactory,
-): (scope: string) => DataSource {
+export function viewsOf(base: DataSource, createQueryRunner: ScopedRunnerFactory): DataSourceViews {
   // The view's driver: the base's, whose schema builder works on the view's runners.
   class ViewDriver {
     readonly #view: DataSource;
@@ -59,5 +64,8 @@ export function viewsOf(
   }
   Object.setPrototypeOf(DataSourceView.prototype, base);
 
-  return (scope) => new DataSourceView(scope) as unknown as DataSource;
+  return {
+    of: (scope) => new DataSourceView(scope) as unknown as DataSource,
+    owns: (dataSource) => dataSource instanceof DataSourceView,
+  };
 }

@@ -64,7 +64,9 @@ export class OperationRunner {
   readonly #replicas = new ReplicaSelector();
   // dataSourceFor() views, one per open DataSource (gone with it once it is evicted).
   readonly #views = new WeakMap<DataSource, DataSource>();
-  readonly #compatible = new WeakMap<DataSource, boolean>();
+  // Keyed by the metadata set: every view of a shared database shares its base's, so a tenant
+  // opening costs no entry here.
+  readonly #compatible = new WeakMap<DataSource["entityMetadatas"], boolean>();
   #union: DataSource | undefined;
 
   constructor(props: OperationRunnerProps) {
@@ -451,16 +453,16 @@ export class OperationRunner {
   }
 
   // Whether SQL written from `built`'s metadata names the same tables on `dataSource`
-  // (checked once per DataSource: they differ only when tenant options shape metadata).
+  // (checked once per metadata set: they differ only when tenant options shape metadata).
   #sameTables(built: DataSource, dataSource: DataSource): boolean {
-    let same = this.#compatible.get(dataSource);
+    let same = this.#compatible.get(dataSource.entityMetadatas);
     if (same === undefined) {
       same = built.entityMetadatas.every(
         (metadata) =>
           !dataSource.hasMetadata(metadata.target) ||
           dataSource.getMetadata(metadata.target).tablePath === metadata.tablePath,
       );
-      this.#compatible.set(dataSource, same);
+      this.#compatible.set(dataSource.entityMetadatas, same);
     }
     return same;
   }

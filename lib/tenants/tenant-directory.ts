@@ -79,6 +79,17 @@ export class TenantDirectory<R = never> {
     }
   }
 
+  /**
+   * Whether `tenant` is known right now, from the cached list alone: what lets a tenant open
+   * without awaiting anything. `false` says nothing (ask {@link assertKnown}, which may
+   * re-read the list and says why a tenant is refused).
+   */
+  isKnownNow(tenant: string): boolean {
+    return (
+      this.#known?.has(tenant) === true && !this.#leaving.has(tenant) && !this.#gone.has(tenant)
+    );
+  }
+
   /** Whether `tenant` is being dropped (new work on it is refused). */
   isLeaving(tenant: string): boolean {
     return this.#leaving.has(tenant);
