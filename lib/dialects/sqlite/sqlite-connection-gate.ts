@@ -56,12 +56,26 @@ class ConnectionGate {
   }
 }
 
-// The driver's runner class, its transactions taking `gate` in turn. Its methods are `async`
-// functions: a routing runner whose stand-in is of this class defers those until it is bound.
-function gatedClass(Base: RunnerClass, gate: ConnectionGate): RunnerClass {
-  type Self = QueryRunner & RunnerState & { [SELF]: QueryRunner & RunnerState };
+// The gate of each gated driver, and the gated subclass of each driver runner class (one per
+// class, whatever the number of DataSources: a tenant database adds no class).
+const GATES = new WeakMap<object, ConnectionGate>();
+const GATED = new WeakMap<RunnerClass, RunnerClass>();
+
+type Self = QueryRunner & RunnerState & { [SELF]: QueryRunner & RunnerState };
+
+// The gate of the connection `self` runs on (its driver's).
+function gateOf(self: QueryRunner): ConnectionGate {
+  return GATES.get(self.connection.driver)!;
+}
+
+// The driver's runner class, its transactions taking its driver's gate in turn. Its methods
+// are `async` functions: a routing runner whose stand-in is of this class defers those until
+// it is bound.
+function gatedClass(Base: RunnerClass): RunnerClass {
+  const existing = GATED.get(Base);
+  if (existing) return existing;
   const base = Base.prototype as QueryRunner;
-  return class GatedSqliteQueryRunner extends (Base as new (
+  const Gated = class GatedSqliteQueryRunner extends (Base as new (
     ...args: ConstructorParameters<RunnerClass>
   ) => object) {
     constructor(driver: DataSource["driver"], mode: ReplicationMode) {
@@ -70,13 +84,15 @@ function gatedClass(Base: RunnerClass, gate: ConnectionGate): RunnerClass {
     }
 
     async query(this: Self, ...args: unknown[]): Promise<unknown> {
-      const waiting = gate.enter(this[SELF]);
+      const self = this[SELF];
+      const waiting = gateOf(self).enter(self);
       if (waiting) await waiting;
       return (base.query as (...a: unknown[]) => Promise<unknown>).apply(this, args);
     }
 
     async startTransaction(this: Self, ...args: unknown[]): Promise<void> {
       const self = this[SELF];
+      const gate = gateOf(self);
       await gate.enter(self, self.transactionDepth === 0);
       try {
         await (base.startTransaction as (...a: unknown[]) => Promise<void>).apply(this, args);
@@ -105,6 +121,7 @@ function gatedClass(Base: RunnerClass, gate: ConnectionGate): RunnerClass {
     // A runner released inside its transaction gives the connection back all the same.
     async release(this: Self): Promise<void> {
       const self = this[SELF];
+      const gate = gateOf(self);
       if (gate.holds(self) && self.isTransactionActive) {
         await Promise.resolve(self.rollbackTransaction()).catch(() => undefined);
       }
@@ -112,10 +129,12 @@ function gatedClass(Base: RunnerClass, gate: ConnectionGate): RunnerClass {
       return base.release.call(this);
     }
   } as unknown as RunnerClass;
+  GATED.set(Base, Gated);
+  return Gated;
+}
 
-  function freeWhenDone(self: QueryRunner & RunnerState): void {
-    if (self.transactionDepth === 0 || !self.isTransactionActive) gate.free(self);
-  }
+function freeWhenDone(self: QueryRunner & RunnerState): void {
+  if (self.transactionDepth === 0 || !self.isTransactionActive) gateOf(self).free(self);
 }
 
 /**
@@ -130,13 +149,13 @@ function gatedClass(Base: RunnerClass, gate: ConnectionGate): RunnerClass {
  * `wait.busy()`.
  */
 export function gateSqliteConnection(dataSource: DataSource, wait: ConnectionWait): void {
-  const gate = new ConnectionGate(wait);
   const { driver } = dataSource;
+  GATES.set(driver, new ConnectionGate(wait));
   const shared = driver.createQueryRunner.bind(driver);
   let Gated: RunnerClass | undefined;
   // The driver's method, so that DataSource.createQueryRunner() still gives each its manager.
   driver.createQueryRunner = (mode: ReplicationMode = "master") => {
-    Gated ??= gatedClass(shared(mode).constructor as RunnerClass, gate);
+    Gated ??= gatedClass(shared(mode).constructor as RunnerClass);
     return new Gated(driver, mode);
   };
 }
