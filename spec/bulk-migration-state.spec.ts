@@ -1,12 +1,12 @@
-import { Entity, PrimaryGeneratedColumn } from "typeorm";
+import { Entity, PrimaryGeneratedColumn, type MigrationInterface, type QueryRunner } from "typeorm";
 import { External, TenantRouter, schemaPerTenant } from "./setup/public-api";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
 import { createTableMigration, sqlMigration } from "./setup/migrations";
 import { withClient } from "./setup/pg";
 
 // The no-op migrate of schema-per-tenant reads every schema's migration records in bulk:
-// UNION ALLs of a few hundred tables each (one over ~8,000 exceeds PostgreSQL's stack depth).
-// Here 1,201 schemas span three of them; each record must be read for its own schema.
+// UNION ALLs of 50 tables each, ten per round trip, on two connections at once. Here 1,201
+// schemas span 25 of them in three round trips; each record must be read for its own schema.
 
 @External()
 @Entity({ name: "bulk_item" })
@@ -115,6 +115,78 @@ for (const driver of postgres) {
         `SELECT schemaname FROM pg_tables WHERE tablename = 'bulk_note' AND schemaname = '${schemaOf(behind)}'`,
       );
       expect(tables).toHaveLength(1);
+    });
+
+    it("a tenant that another router migrates after the bulk read is not migrated twice", async () => {
+      // migrate() starts each tenant from the state read in bulk before the first one; by
+      // the time it reaches r2, a second router has migrated r2. Each migration is checked
+      // under r2's lock, so none runs again, and none is recorded twice.
+      const tenants = ["r1", "r2"];
+      const r2Migrated = { report: undefined as unknown };
+      class CreateRaceNotes1700000000011 implements MigrationInterface {
+        async up(queryRunner: QueryRunner): Promise<void> {
+          await queryRunner.query("CREATE TABLE race_note (id integer)");
+          // Not current_schema(): the router maps a tenant's schema in catalog results back
+          // to its placeholder.
+          const [{ path }] = (await queryRunner.query(
+            "SELECT current_setting('search_path') AS path",
+          )) as { path: string }[];
+          if (path.replace(/"/g, "") === schemaOf("r1")) {
+            r2Migrated.report = await second.migrate({ tenants: ["r2"] });
+          }
+        }
+        async down(queryRunner: QueryRunner): Promise<void> {
+          await queryRunner.query("DROP TABLE race_note");
+        }
+      }
+      const AddRaceLabels1700000000012 = sqlMigration(
+        "AddRaceLabels1700000000012",
+        "ALTER TABLE race_note ADD COLUMN label text",
+        "ALTER TABLE race_note DROP COLUMN label",
+      );
+      const open = async () => {
+        const router = await TenantRouter.create({
+          entities: [BulkItem],
+          databases: { default: { type: "postgres", url } },
+          tenants: {
+            list: tenants,
+            strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections: 2 }),
+          },
+          migrations: { tenant: [CreateRaceNotes1700000000011, AddRaceLabels1700000000012] },
+        });
+        routers.push(router);
+        return router;
+      };
+      await withClient(url, (client) =>
+        client.query(tenants.map((t) => `CREATE SCHEMA "${schemaOf(t)}";`).join("\n")),
+      );
+      const first = await open();
+      const second = await open();
+
+      const report = await first.migrate({ concurrency: 1 });
+
+      expect(report.ok).toBe(true);
+      const outcome = (tenant: string, of: { results: typeof report.results }) =>
+        of.results
+          .filter((r) => r.database.name === tenant)
+          .map((r) => [r.outcome, r.applied.map((m) => m.name)]);
+      expect(outcome("r2", r2Migrated.report as typeof report)).toEqual([
+        ["migrated", ["CreateRaceNotes1700000000011", "AddRaceLabels1700000000012"]],
+      ]);
+      expect(outcome("r1", report)).toEqual([
+        ["migrated", ["CreateRaceNotes1700000000011", "AddRaceLabels1700000000012"]],
+      ]);
+      expect(outcome("r2", report)).toEqual([["up-to-date", []]]);
+      for (const tenant of tenants) {
+        const records = await db.rows(
+          db.optionsFor("bulk"),
+          `SELECT name, count(*)::int AS n FROM "${schemaOf(tenant)}"."migrations_tenant" GROUP BY name ORDER BY name`,
+        );
+        expect(records).toEqual([
+          { name: "AddRaceLabels1700000000012", n: 1 },
+          { name: "CreateRaceNotes1700000000011", n: 1 },
+        ]);
+      }
     });
   });
 }

@@ -93,6 +93,11 @@ export interface Dialect {
    * connection to lose (SQLite).
    */
   connectionLost?(error: unknown): boolean;
+  /**
+   * Whether table `name` exists where `queryRunner.hasTable(name)` looks (the connection's
+   * schema), in one cheap catalog read. Absent: `hasTable` is asked.
+   */
+  tableExists?(queryRunner: QueryRunner, name: string): Promise<boolean>;
   /** Creates the (empty) database `options` points at; fails if it exists. */
   createDatabase(options: DataSourceOptions): Promise<void>;
   /** Drops the database `options` points at, if it exists. */

@@ -1,4 +1,5 @@
 import type { QueryRunner } from "typeorm";
+import { knownDialect } from "../dialects";
 
 // Per connection (query runner), the bookkeeping tables known to exist: one migrate run asks
 // the catalog once per table, not once per migration.
@@ -11,10 +12,18 @@ const known = new WeakMap<QueryRunner, Set<string>>();
  * is not noticed: nothing in a run drops the router's own tables.
  */
 export async function tableExists(queryRunner: QueryRunner, name: string): Promise<boolean> {
-  if (known.get(queryRunner)?.has(name)) return true;
-  const exists = await queryRunner.hasTable(name);
+  if (knownToExist(queryRunner, name)) return true;
+  const dialect = knownDialect(queryRunner.connection.options);
+  const exists = dialect?.tableExists
+    ? await dialect.tableExists(queryRunner, name)
+    : await queryRunner.hasTable(name);
   if (exists) rememberTable(queryRunner, name);
   return exists;
+}
+
+/** Whether table `name` is known to exist on `queryRunner`'s database (no query). */
+export function knownToExist(queryRunner: QueryRunner, name: string): boolean {
+  return known.get(queryRunner)?.has(name) === true;
 }
 
 /** Remembers that table `name` exists on `queryRunner`'s database (it was just created). */

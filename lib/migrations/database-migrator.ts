@@ -50,6 +50,13 @@ export interface DatabaseWork {
   readonly command?: MigrationCommand;
   /** The `migrate` channel of the router's logs (lock waits). */
   readonly log?: ChannelLog;
+  /**
+   * The applied migrations per migrations table, read (in bulk, for many tenants) just before
+   * this run: `migrate` starts from them instead of reading the state again. A table absent
+   * from the map does not exist. Every migration is still checked under the lock before it
+   * runs, so a stale entry never applies a migration twice.
+   */
+  readonly appliedBefore?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** How `migrate` runs. */
@@ -92,6 +99,8 @@ export interface DatabaseStatus {
 
 interface GroupState {
   readonly plan: GroupPlan;
+  /** Whether the group's migrations table exists. */
+  readonly exists: boolean;
   readonly applied: ReadonlySet<string>;
   readonly pending: readonly Migration[];
 }
@@ -109,7 +118,11 @@ export async function migrateDatabase(
   const progress: Progress = { pending: [], applied: [] };
   try {
     return await withRunner(work, async (plain) => {
-      progress.pending = pendingOf(await readStates(plain, work.groups));
+      progress.pending = pendingOf(
+        work.appliedBefore
+          ? statesFrom(work.appliedBefore, work.groups)
+          : await readStates(plain, work.groups),
+      );
       if (progress.pending.length === 0) return result(work, "up-to-date", startedAt, [], []);
       const transactionalDdl = dialectFor(work.dataSource).transactionalDdl;
       if (!transactionalDdl && !mode.fake && (mode.dryRun || mode.transaction === "all")) {
@@ -149,8 +162,11 @@ interface MigrationSteps {
   /** The migration running now, if any. */
   readonly current: () => Migration | undefined;
   readonly tableOf: (migration: Migration) => MigrationTable;
-  /** Runs `migration` (unless faking) and records it as applied. */
-  readonly runOne: (migration: Migration) => Promise<void>;
+  /**
+   * Runs `migration` (unless faking) and records it as applied. `tableMissing`: its group's
+   * migrations table was just read as missing under the lock, in this transaction.
+   */
+  readonly runOne: (migration: Migration, tableMissing?: boolean) => Promise<void>;
 }
 
 function migrationSteps(
@@ -172,9 +188,9 @@ function migrationSteps(
     queryRunner,
     current: () => current,
     tableOf,
-    runOne: async (migration) => {
+    runOne: async (migration, tableMissing = false) => {
       current = migration;
-      await tableOf(migration).ensure(queryRunner);
+      await tableOf(migration).ensure(queryRunner, tableMissing);
       if (!mode.fake) await migration.instance.up(queryRunner);
       await tableOf(migration).record(queryRunner, migration);
       current = undefined;
@@ -205,8 +221,10 @@ async function migrateInOneTransaction(
     () => steps.current() ?? pending[0],
     "Nothing was changed on this database.",
     async () => {
-      ran = pendingOf(await readStates(steps.queryRunner, work.groups));
-      for (const migration of ran) await steps.runOne(migration);
+      const states = await readStates(steps.queryRunner, work.groups);
+      ran = pendingOf(states);
+      const missing = new Set(states.filter((s) => !s.exists).map((s) => s.plan.group));
+      for (const migration of ran) await steps.runOne(migration, missing.has(migration.group));
       if (mode.dryRun) throw DRY_RUN;
     },
   ).catch((error: unknown) => {
@@ -234,9 +252,10 @@ async function migrateEachInItsOwn(
         : `It was rolled back; the ${applied.length} migration(s) before it stay applied.`;
     let ran = false;
     // Another migrator may have applied it since the plan was read: skip it then.
-    const runIfPending = async (run: () => Promise<void>) => {
-      if (await isApplied(queryRunner, tableOf(migration), migration)) return;
-      await run();
+    const runIfPending = async (run: (tableMissing: boolean) => Promise<void>) => {
+      const applied = await tableOf(migration).read(queryRunner);
+      if (applied?.some((row) => row.name === migration.name)) return;
+      await run(applied === undefined);
       ran = true;
     };
     if (migration.instance.transaction === false) {
@@ -255,7 +274,7 @@ async function migrateEachInItsOwn(
         work,
         () => migration,
         rolledBack,
-        () => runIfPending(() => steps.runOne(migration)),
+        () => runIfPending((tableMissing) => steps.runOne(migration, tableMissing)),
       );
     }
     if (ran) applied.push(migration);
@@ -418,10 +437,25 @@ async function readStates(
 ): Promise<GroupState[]> {
   const states: GroupState[] = [];
   for (const plan of groups) {
-    const applied = new Set((await plan.table.applied(queryRunner)).map((row) => row.name));
-    states.push({ plan, applied, pending: plan.migrations.filter((m) => !applied.has(m.name)) });
+    const rows = await plan.table.read(queryRunner);
+    states.push(stateOf(plan, rows !== undefined, new Set(rows?.map((row) => row.name))));
   }
   return states;
+}
+
+// The states of `groups` from applied names read earlier (DatabaseWork.appliedBefore).
+function statesFrom(
+  appliedBefore: ReadonlyMap<string, ReadonlySet<string>>,
+  groups: readonly GroupPlan[],
+): GroupState[] {
+  return groups.map((plan) => {
+    const applied = appliedBefore.get(plan.table.name);
+    return stateOf(plan, applied !== undefined, applied ?? new Set());
+  });
+}
+
+function stateOf(plan: GroupPlan, exists: boolean, applied: ReadonlySet<string>): GroupState {
+  return { plan, exists, applied, pending: plan.migrations.filter((m) => !applied.has(m.name)) };
 }
 
 // One transaction holding the migration lock. Explicit rollback: `await using` would commit
@@ -490,7 +524,7 @@ async function runOutsideTransaction(
   work: DatabaseWork,
   migration: Migration,
   table: MigrationTable,
-  runIfPending: (run: () => Promise<void>) => Promise<void>,
+  runIfPending: (run: (tableMissing: boolean) => Promise<void>) => Promise<void>,
   up: () => Promise<unknown>,
   resolveInterrupted: MigrateMode["resolveInterrupted"],
 ): Promise<void> {
@@ -509,7 +543,7 @@ async function runOutsideTransaction(
     () => migration,
     "Nothing was changed.",
     () =>
-      runIfPending(async () => {
+      runIfPending(async (tableMissing) => {
         const claim = (await claims.read(queryRunner)).get(migration.name);
         if (claim) {
           // A claim whose migrator cannot be checked (another host) is reported like an
@@ -531,12 +565,12 @@ async function runOutsideTransaction(
           }
           await claims.release(queryRunner, migration.name);
           if (resolveInterrupted === "mark-applied") {
-            await table.ensure(queryRunner);
+            await table.ensure(queryRunner, tableMissing);
             await table.record(queryRunner, migration);
             return;
           }
         }
-        await table.ensure(queryRunner);
+        await table.ensure(queryRunner, tableMissing);
         await claims.ensure(queryRunner);
         await claims.claim(queryRunner, migration);
         claimed = true;

@@ -1,6 +1,12 @@
 import { Table, type QueryRunner } from "typeorm";
 import type { Migration } from "./migration-set";
-import { bookkeepingPath, deleteNamed, rememberTable, tableExists } from "./bookkeeping-tables";
+import {
+  bookkeepingPath,
+  deleteNamed,
+  knownToExist,
+  rememberTable,
+  tableExists,
+} from "./bookkeeping-tables";
 
 /** A migration recorded as applied in a database. */
 export interface AppliedMigration {
@@ -21,9 +27,17 @@ export class MigrationTable {
     this.name = name;
   }
 
-  /** Creates the table unless it exists. */
-  async ensure(queryRunner: QueryRunner): Promise<void> {
-    if (await tableExists(queryRunner, this.name)) return;
+  /**
+   * Creates the table unless it exists. `missing`: the caller has just read, in this
+   * transaction and under the migration lock, that it does not exist ({@link read}), so the
+   * catalog is not asked again.
+   */
+  async ensure(queryRunner: QueryRunner, missing = false): Promise<void> {
+    if (
+      missing ? knownToExist(queryRunner, this.name) : await tableExists(queryRunner, this.name)
+    ) {
+      return;
+    }
     const driver = queryRunner.connection.driver;
     const type = (mapped: keyof typeof driver.mappedDataTypes) =>
       driver.normalizeType({ type: driver.mappedDataTypes[mapped] as string });
@@ -43,14 +57,20 @@ export class MigrationTable {
           { name: "name", type: type("migrationName"), isNullable: false },
         ],
       }),
-      true,
+      // Not ifNotExist: TypeORM would ask the catalog once more.
+      false,
     );
     rememberTable(queryRunner, this.name);
   }
 
   /** The applied migrations, oldest first; empty when the table does not exist. */
   async applied(queryRunner: QueryRunner): Promise<AppliedMigration[]> {
-    if (!(await tableExists(queryRunner, this.name))) return [];
+    return (await this.read(queryRunner)) ?? [];
+  }
+
+  /** The applied migrations, oldest first; `undefined` when the table does not exist. */
+  async read(queryRunner: QueryRunner): Promise<AppliedMigration[] | undefined> {
+    if (!(await tableExists(queryRunner, this.name))) return undefined;
     const rows: Record<string, unknown>[] = await queryRunner.manager
       .createQueryBuilder(queryRunner)
       .select("*")

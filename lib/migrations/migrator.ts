@@ -120,6 +120,13 @@ export interface MigratorProps {
 
 const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 
+// What migrate() read in bulk before the tenants: those up to date (by key), and the applied
+// migrations of every tenant (undefined when nothing was read).
+interface BulkRead {
+  readonly upToDate: ReadonlySet<string>;
+  readonly state?: BulkMigrationState;
+}
+
 /**
  * Runs migration groups across databases: `default` first, then the other aliases, then the
  * tenants with bounded concurrency. One database's failure never stops or corrupts another;
@@ -170,10 +177,11 @@ export class Migrator {
       finish(
         skippedResult(target, "failFast: an earlier database failed, so this one was not started"),
       );
-    let upToDate = new Set<string>();
+    // Tenants found up to date, and every tenant's applied migrations, read in bulk.
+    let bulk: BulkRead = { upToDate: new Set() };
     const run = async (target: DatabaseTarget) =>
       finish(
-        upToDate.has(target.key)
+        bulk.upToDate.has(target.key)
           ? {
               database: labelOf(target),
               outcome: "up-to-date",
@@ -181,7 +189,16 @@ export class Migrator {
               pending: [],
               durationMs: 0,
             }
-          : await this.#migrateTarget(target, mode, options.lockTimeoutMs, groups),
+          : await this.#migrateTarget(
+              target,
+              mode,
+              options.lockTimeoutMs,
+              groups,
+              // Absent from the bulk state: no migrations table of its groups exists there.
+              bulk.state && target.kind === "tenant"
+                ? (bulk.state.get(target.name) ?? new Map())
+                : undefined,
+            ),
       );
     // Aliases first and one at a time (tenants may depend on them), then the tenants.
     const aliasResults = await runBounded(aliases, 1, run, { stop, skipped });
@@ -194,7 +211,7 @@ export class Migrator {
       return reportOf(aliasResults, startedAt, error, this.#summaries(aliases, groups));
     }
     total += tenants.length;
-    upToDate = await this.#upToDateInBulk(tenants, groups);
+    bulk = await this.#upToDateInBulk(tenants, groups);
     const tenantResults = await runBounded(tenants, options.concurrency ?? 4, run, {
       stop,
       skipped,
@@ -297,6 +314,7 @@ export class Migrator {
     mode: MigrateMode,
     lockTimeoutMs?: number,
     groups?: readonly string[],
+    appliedBefore?: ReadonlyMap<string, ReadonlySet<string>>,
   ): Promise<DatabaseMigrationResult> {
     if (target.readOnly && !this.#props.testMode) {
       return skippedResult(
@@ -315,7 +333,10 @@ export class Migrator {
     return this.#observed(target, mode, () =>
       this.#props.pool
         .use(target, (dataSource) =>
-          migrateDatabase(this.#work(target, dataSource, lockTimeoutMs, groups), mode),
+          migrateDatabase(
+            { ...this.#work(target, dataSource, lockTimeoutMs, groups), appliedBefore },
+            mode,
+          ),
         )
         .catch((error: unknown) => failedResult(target, error)),
     );
@@ -355,14 +376,15 @@ export class Migrator {
     return (this.#props.log ?? RouterLog.default).migrate;
   }
 
-  // Tenants whose every applied group is complete, read in one query where the strategy can
-  // (schema-per-tenant): a no-op run then opens no tenant DataSource at all.
+  // Tenants whose every applied group is complete, read in bulk where the strategy can
+  // (schema-per-tenant): a no-op run then opens no tenant DataSource at all, and the others
+  // start from the state read here (`state`, undefined when it was not read).
   async #upToDateInBulk(
     tenants: readonly DatabaseTarget[],
     groups: readonly string[] | undefined,
-  ): Promise<Set<string>> {
+  ): Promise<BulkRead> {
     const read = this.#props.readMigrationState;
-    if (!read || tenants.length === 0) return new Set();
+    if (!read || tenants.length === 0) return { upToDate: new Set() };
     const plans = new Map(tenants.map((target) => [target.key, this.#plansFor(target, groups)]));
     const tables = [...new Set([...plans.values()].flat().map((plan) => plan.table.name))];
     let state: BulkMigrationState;
@@ -377,7 +399,7 @@ export class Migrator {
         `reading migration state in bulk failed (${messageOf(error)}); reading each tenant instead.`,
         { operation: "migrate", error },
       );
-      return new Set();
+      return { upToDate: new Set() };
     }
     const done = new Set<string>();
     for (const target of tenants) {
@@ -389,7 +411,7 @@ export class Migrator {
       });
       if (targetPlans.length > 0 && complete) done.add(target.key);
     }
-    return done;
+    return { upToDate: done, state };
   }
 
   #work(

@@ -14,6 +14,17 @@ import { onServer, quote, renamed, split, type PostgresDataSourceOptions } from 
 // two schemas of one database migrate independently.
 const LOCK_SQL = "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked";
 
+// What hasTable() finds in information_schema.tables (tables, partitioned and foreign tables,
+// views), read from pg_class by its unique index: TypeORM's hasTable() query on the
+// information_schema view takes about 2 ms, this about 0.1 ms.
+// One line: a dry run prints every statement it records, one per line.
+const TABLE_EXISTS_SQL = [
+  "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c",
+  "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace",
+  "WHERE c.relname = $1 AND n.nspname = coalesce($2, current_schema())",
+  "AND c.relkind IN ('r', 'p', 'v', 'f')) AS \"exists\"",
+].join(" ");
+
 /** PostgreSQL: transaction-scoped advisory locks, polled until the timeout. */
 export const postgresDialect: Dialect = {
   types: ["postgres"],
@@ -52,6 +63,14 @@ export const postgresDialect: Dialect = {
     return rows.length > 0;
   },
   connectionLost: postgresConnectionLost,
+  // In the schema hasTable() looks in: the DataSource's schema option, else the current one.
+  async tableExists(queryRunner: QueryRunner, name: string): Promise<boolean> {
+    const schema = (queryRunner.connection.driver as { schema?: string }).schema ?? null;
+    const [row] = (await queryRunner.query(TABLE_EXISTS_SQL, [name, schema])) as {
+      exists: boolean;
+    }[];
+    return row?.exists === true;
+  },
   startupFacts: postgresStartupFacts,
   destroy: destroyPostgres,
   async createDatabase(options: DataSourceOptions): Promise<void> {

@@ -40,9 +40,17 @@ const EXISTS_CODES = new Set(["42P06", "23505"]);
 const RETRY_DROP_CODES = new Set(["40P01", "55P03"]);
 const DROP_ATTEMPTS = 8;
 const DROP_LOCK_TIMEOUT = "2s";
-// Migrations tables read per UNION ALL query by readMigrationState (1,000 parse fine,
-// 10,000 exceed PostgreSQL's default max_stack_depth).
-const UNION_TABLES = 500;
+// readMigrationState reads the migrations tables with UNION ALLs of this many tables each:
+// PostgreSQL plans a UNION ALL in time that grows faster than its length (500 tables plan in
+// about 28 ms, 50 in about 1 ms), and one over 10,000 tables fails with "stack depth limit
+// exceeded".
+const UNION_TABLES = 50;
+// ...and sends this many of them per round trip (one simple query of several statements):
+// 500 tables, whose locks the round trip's implicit transaction holds until it ends.
+const UNIONS_PER_QUERY = 10;
+// ...on this many connections at once (within maxConnections): 10,000 schemas' state is read
+// in about 0.8 of the time one connection takes, 1,000 schemas' in about 0.9.
+const STATE_READERS = 2;
 
 /**
  * Puts every tenant in a schema of one PostgreSQL database.
@@ -196,24 +204,41 @@ export function schemaPerTenant(options: SchemaPerTenantOptions): TenantStrategy
         if (!state.has(tenant)) state.set(tenant, new Map());
         state.get(tenant)!.set(String(row.table), new Set());
       }
-      // ...and UNION ALLs read every one of them, a few hundred tables per query: PostgreSQL
-      // parses a UNION ALL recursively, and one over 10,000 tables fails with "stack depth
-      // limit exceeded".
+      // ...and UNION ALLs read every one of them (see UNION_TABLES, UNIONS_PER_QUERY).
+      const unions: string[] = [];
       for (let start = 0; start < present.length; start += UNION_TABLES) {
-        const selects = present
-          .slice(start, start + UNION_TABLES)
-          .map(
-            (row, index) =>
-              `SELECT ${start + index} AS i, name FROM ${quote(String(row.schema))}.${quote(String(row.table))}`,
-          );
-        for (const row of await run(selects.join(" UNION ALL "))) {
-          const source = present[Number(row.i)];
-          state
-            .get(bySchema.get(String(source.schema))!)!
-            .get(String(source.table))!
-            .add(String(row.name));
-        }
+        unions.push(
+          present
+            .slice(start, start + UNION_TABLES)
+            .map(
+              (row, index) =>
+                `SELECT ${start + index} AS i, name FROM ${quote(String(row.schema))}.${quote(String(row.table))}`,
+            )
+            .join(" UNION ALL "),
+        );
       }
+      const batches: string[] = [];
+      for (let start = 0; start < unions.length; start += UNIONS_PER_QUERY) {
+        batches.push(unions.slice(start, start + UNIONS_PER_QUERY).join(";\n"));
+      }
+      const readBatches = async () => {
+        for (let batch = batches.shift(); batch !== undefined; batch = batches.shift()) {
+          // Several statements in one simple query: pg resolves one result per statement.
+          const results: unknown = await pool().pool.query(batch);
+          const list = (Array.isArray(results) ? results : [results]) as {
+            rows: Record<string, unknown>[];
+          }[];
+          for (const row of list.flatMap((result) => result.rows)) {
+            const source = present[Number(row.i)];
+            state
+              .get(bySchema.get(String(source.schema))!)!
+              .get(String(source.table))!
+              .add(String(row.name));
+          }
+        }
+      };
+      const readers = Math.min(STATE_READERS, maxConnections, batches.length);
+      await Promise.all(Array.from({ length: readers }, readBatches));
       return state;
     },
     async close(): Promise<void> {
