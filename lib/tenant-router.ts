@@ -218,29 +218,33 @@ export class TenantRouter {
     options: TransactionOptions,
     fn: (manager: EntityManager) => Promise<T>,
   ): Promise<T>;
-  async transaction<T>(
+  transaction<T>(
     optionsOrFn: TransactionOptions | ((manager: EntityManager) => Promise<T>),
     maybeFn?: (manager: EntityManager) => Promise<T>,
   ): Promise<T> {
-    this.#assertOpen("run a transaction");
-    const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
-    const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
-    if (typeof fn !== "function") {
-      throw ConfigurationError.invalid(
-        "router.transaction()",
-        "no callback was given",
-        "Pass router.transaction(async (manager) => { ... }).",
-      );
+    try {
+      this.#assertOpen("run a transaction");
+      const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
+      const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
+      if (typeof fn !== "function") {
+        throw ConfigurationError.invalid(
+          "router.transaction()",
+          "no callback was given",
+          "Pass router.transaction(async (manager) => { ... }).",
+        );
+      }
+      const { pool, runner, scopeFor } = this.#parts;
+      runner.assertIsolationLevel(options.isolationLevel);
+      const scope = new TransactionScope(routingContext()?.transaction, {
+        pool,
+        scopeFor,
+        isolationLevel: options.isolationLevel,
+      });
+      return runInTransaction(scope, () => this.#runTransaction(scope, options, fn));
+    } catch (error) {
+      // Every failure a rejected promise, as from an async function.
+      return Promise.reject(error);
     }
-    const { pool, runner } = this.#parts;
-    runner.assertIsolationLevel(options.isolationLevel);
-    const scope = new TransactionScope(routingContext()?.transaction, {
-      acquire: (target) => pool.acquire(target),
-      tryAcquire: (target) => pool.tryAcquire(target),
-      scopeFor: this.#parts.scopeFor,
-      isolationLevel: options.isolationLevel,
-    });
-    return runInTransaction(scope, () => this.#runTransaction(scope, options, fn));
   }
 
   // Runs `fn` in `scope`, then commits (or rolls back when it throws). Its manager's runner is

@@ -12,10 +12,12 @@ interface Pinned {
 
 /** What a transaction scope needs from the router. */
 export interface TransactionScopeProps {
-  /** Holds a target's DataSource open for the transaction. */
-  readonly acquire: (target: DatabaseTarget) => Promise<Lease>;
-  /** {@link acquire} at once when the DataSource is open now, else `undefined`. */
-  readonly tryAcquire: (target: DatabaseTarget) => Lease | undefined;
+  /** Holds a target's DataSource open for the transaction (the router's pool). */
+  readonly pool: {
+    acquire(target: DatabaseTarget): Promise<Lease>;
+    /** {@link acquire} at once when the DataSource is open now, else `undefined`. */
+    tryAcquire(target: DatabaseTarget): Lease | undefined;
+  };
   /** Scopes the transaction to its tenant once pinned (schema-per-tenant), if needed. */
   readonly scopeFor: (
     target: DatabaseTarget,
@@ -34,8 +36,7 @@ export interface TransactionScopeProps {
 export class TransactionScope {
   readonly #parent: TransactionScope | undefined;
   readonly #root: TransactionScope;
-  readonly #acquire: TransactionScopeProps["acquire"];
-  readonly #tryAcquire: TransactionScopeProps["tryAcquire"];
+  readonly #pool: TransactionScopeProps["pool"];
   readonly #scopeFor: TransactionScopeProps["scopeFor"];
   readonly #isolationLevel: IsolationLevel | undefined;
   #pinned: Promise<Pinned> | undefined;
@@ -47,8 +48,7 @@ export class TransactionScope {
   constructor(parent: TransactionScope | undefined, props: TransactionScopeProps) {
     this.#parent = parent;
     this.#root = parent ? parent.#root : this;
-    this.#acquire = props.acquire;
-    this.#tryAcquire = props.tryAcquire;
+    this.#pool = props.pool;
     this.#scopeFor = props.scopeFor;
     this.#isolationLevel = props.isolationLevel;
   }
@@ -145,7 +145,7 @@ export class TransactionScope {
   }
 
   async #pin(target: DatabaseTarget): Promise<Pinned> {
-    const lease = this.#tryAcquire(target) ?? (await this.#acquire(target));
+    const lease = this.#pool.tryAcquire(target) ?? (await this.#pool.acquire(target));
     const queryRunner = lease.dataSource.createQueryRunner();
     try {
       // Starting the transaction connects the runner, as in TypeORM's own transaction().
