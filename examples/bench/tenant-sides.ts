@@ -7,6 +7,7 @@ import { createBenchRouter } from "./bench-router";
 import { childMain, progress } from "./child-process";
 import { quantile } from "./measure";
 import { mikroOrmUnavailable, openMikroOrm, type ItemRow } from "./peer-orms";
+import { COLD_WARMUP } from "./tenant-sides-section";
 import { benchSchemaOf, benchTenantId } from "./tenant-schemas";
 import { runClosedLoop } from "./workload";
 
@@ -80,10 +81,6 @@ interface Side {
   readonly roundRobin: boolean;
   readonly cold: boolean;
 }
-
-// Cold tenants read (untimed) before the timed ones: from the first half of the list, which
-// the timed ones (from the end) never reach.
-export const COLD_WARMUP = 10;
 
 const FLOOR_SQL = (schema: string) =>
   `SELECT "id", "tenant", "value" FROM "${schema}"."bench_item" WHERE "id" = $1`;
