@@ -1,7 +1,7 @@
 import { Entity, PrimaryGeneratedColumn, type MigrationInterface, type QueryRunner } from "typeorm";
 import { External, TenantRouter, schemaPerTenant } from "./setup/public-api";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
-import { createTableMigration, sqlMigration } from "./setup/migrations";
+import { createTableMigration, sqlMigration, type FixtureMigration } from "./setup/migrations";
 import { withClient } from "./setup/pg";
 
 // The no-op migrate of schema-per-tenant reads every schema's migration records in bulk:
@@ -37,15 +37,23 @@ for (const driver of postgres) {
     let url: string;
     const routers: TenantRouter[] = [];
 
-    const create = async () => {
+    const create = async ({
+      tenants = TENANTS,
+      maxConnections = 4,
+      migrations = [CreateBulkItems1700000000001, AddBulkNotes1700000000002],
+    }: {
+      tenants?: readonly string[];
+      maxConnections?: number;
+      migrations?: FixtureMigration[];
+    } = {}) => {
       const router = await TenantRouter.create({
         entities: [BulkItem],
         databases: { default: { type: "postgres", url } },
         tenants: {
-          list: TENANTS,
-          strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections: 4 }),
+          list: tenants,
+          strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections }),
         },
-        migrations: { tenant: [CreateBulkItems1700000000001, AddBulkNotes1700000000002] },
+        migrations: { tenant: migrations },
       });
       routers.push(router);
       return router;
@@ -144,19 +152,12 @@ for (const driver of postgres) {
         "ALTER TABLE race_note ADD COLUMN label text",
         "ALTER TABLE race_note DROP COLUMN label",
       );
-      const open = async () => {
-        const router = await TenantRouter.create({
-          entities: [BulkItem],
-          databases: { default: { type: "postgres", url } },
-          tenants: {
-            list: tenants,
-            strategy: schemaPerTenant({ base: { type: "postgres", url }, maxConnections: 2 }),
-          },
-          migrations: { tenant: [CreateRaceNotes1700000000011, AddRaceLabels1700000000012] },
+      const open = () =>
+        create({
+          tenants,
+          maxConnections: 2,
+          migrations: [CreateRaceNotes1700000000011, AddRaceLabels1700000000012],
         });
-        routers.push(router);
-        return router;
-      };
       await withClient(url, (client) =>
         client.query(tenants.map((t) => `CREATE SCHEMA "${schemaOf(t)}";`).join("\n")),
       );
