@@ -1,0 +1,85 @@
+import {
+  Column,
+  Entity,
+  EventSubscriber,
+  PrimaryGeneratedColumn,
+  type EntitySubscriberInterface,
+  type InsertEvent,
+} from "typeorm";
+import { External, TenantRouter, withTenant } from "./setup/public-api";
+import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
+
+@External()
+@Entity()
+class Memo {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar" })
+  body!: string;
+}
+
+@EventSubscriber()
+class MemoRecorder implements EntitySubscriberInterface<Memo> {
+  readonly seen: { body: string; data: unknown }[] = [];
+
+  listenTo(): typeof Memo {
+    return Memo;
+  }
+
+  afterInsert(event: InsertEvent<Memo>): void {
+    this.seen.push({ body: event.entity.body, data: event.queryRunner.data });
+  }
+}
+
+for (const driver of DRIVERS) {
+  describeDriver(driver, (fixture) => {
+    let db: DriverFixture;
+    let router: TenantRouter;
+
+    beforeAll(async () => {
+      db = fixture();
+      for (const tenant of ["a", "b"]) await db.createDatabase(`memo_${tenant}`);
+      router = await TenantRouter.create({
+        entities: [Memo],
+        databases: { default: await db.createDatabase("memo_default") },
+        tenants: {
+          list: ["a", "b"],
+          options: (tenant) => ({
+            ...db.optionsFor(`memo_${tenant}`),
+            synchronize: true,
+            subscribers: [MemoRecorder],
+          }),
+        },
+      });
+    });
+
+    afterAll(async () => {
+      await router?.close();
+    });
+
+    it("gives every database one instance of a subscriber: the one the router's DataSource lists", async () => {
+      const facade = router.manager.connection;
+      const recorders = facade.subscribers.filter((s) => s instanceof MemoRecorder);
+      expect(recorders).toHaveLength(1);
+      const recorder = recorders[0] as MemoRecorder;
+      const memos = router.getRepository(Memo);
+      await withTenant("a", () => memos.save({ body: "a: first" }, { data: { from: "a" } }));
+      await withTenant("b", () => memos.save({ body: "b: first" }, { data: { from: "b" } }));
+      // The events of both tenants' DataSources, with the query data of each save.
+      expect(recorder.seen).toEqual([
+        { body: "a: first", data: { from: "a" } },
+        { body: "b: first", data: { from: "b" } },
+      ]);
+      for (const tenant of ["a", "b"]) {
+        const own = await router.dataSourceOf({ tenant });
+        expect(own.subscribers.filter((s) => s instanceof MemoRecorder)).toEqual([recorder]);
+        const bodies = await db.rows<{ body: string }>(
+          db.optionsFor(`memo_${tenant}`),
+          "SELECT body FROM memo",
+        );
+        expect(bodies.map((row) => row.body)).toEqual([`${tenant}: first`]);
+      }
+    });
+  });
+}
