@@ -247,8 +247,7 @@ export class TenantRouter {
     }
   }
 
-  // Runs `fn` in `scope`, then commits (or rolls back when it throws). Its manager's runner is
-  // released once the transaction has ended.
+  // Runs `fn` in `scope`, then commits (or rolls back when it throws).
   async #runTransaction<T>(
     scope: TransactionScope,
     options: TransactionOptions,
@@ -275,7 +274,6 @@ export class TenantRouter {
           { tenant: currentTenant() },
         );
       });
-      await manager.endTransaction();
       throw await this.#translated(scope, error);
     }
     try {
@@ -283,9 +281,6 @@ export class TenantRouter {
     } catch (error) {
       // The commit's own failure: the database's, never user code's.
       throw scope.pinnedTarget ? await runner.translate(scope.pinnedTarget, error) : error;
-    } finally {
-      const ended = manager.endTransaction();
-      if (ended) await ended;
     }
     return result;
   }

@@ -222,6 +222,32 @@ for (const driver of DRIVERS) {
       expect(seen).toContain("SELECT 2 AS two");
     });
 
+    it("keeps a nested transaction's manager in the outer transaction after the savepoint, as TypeORM does", async () => {
+      const run = (outcome: "commit" | "roll back") =>
+        withTenant("a", () =>
+          router.transaction(async () => {
+            let inner: EntityManager | undefined;
+            await router.transaction(async (manager) => {
+              inner = manager;
+              expect(manager.queryRunner!.isTransactionActive).toBe(true);
+              await manager.save(Entry, { text: `a: nested ${outcome}, in savepoint` });
+            });
+            // The savepoint is released; the outer transaction still runs.
+            await inner!.save(Entry, { text: `a: nested ${outcome}, after savepoint` });
+            await inner!.query(`INSERT INTO entry (text) VALUES ('a: nested ${outcome}, raw')`);
+            if (outcome === "roll back") throw ROLLBACK;
+          }),
+        );
+      await run("commit");
+      await expect(run("roll back")).rejects.toBe(ROLLBACK);
+      const nested = (await textsIn("a")).filter((text) => text.startsWith("a: nested"));
+      expect(nested).toEqual([
+        "a: nested commit, after savepoint",
+        "a: nested commit, in savepoint",
+        "a: nested commit, raw",
+      ]);
+    });
+
     it("runs the transaction manager's calls inside its transaction, and refuses them once it ended", async () => {
       let kept: EntityManager | undefined;
       await expect(

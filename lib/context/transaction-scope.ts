@@ -44,6 +44,8 @@ export class TransactionScope {
   #savepoint: Promise<void> | undefined;
   #savepointOpen = false;
   #finished = false;
+  // The outermost scope's: what runs once the transaction has ended (whenEnded).
+  #onEnd: (() => Promise<void>)[] | undefined;
 
   constructor(parent: TransactionScope | undefined, props: TransactionScopeProps) {
     this.#parent = parent;
@@ -113,17 +115,40 @@ export class TransactionScope {
     return pinned.queryRunner.manager;
   }
 
+  /**
+   * Runs `release` once the whole transaction (the outermost scope) has ended, committed or
+   * rolled back: what must not outlive it, such as its managers' runners.
+   */
+  whenEnded(release: () => Promise<void>): void {
+    (this.#root.#onEnd ??= []).push(release);
+  }
+
   /** Commits (or, given an error, rolls back) and releases what the scope opened. */
-  async finish(failed: boolean): Promise<void> {
+  finish(failed: boolean): Promise<void> {
     this.#finished = true;
-    if (this.#parent) {
-      if (!this.#savepoint) return;
-      const { queryRunner } = await this.#root.#pinned!;
-      await this.#savepoint;
-      if (failed) await queryRunner.rollbackTransaction();
-      else await queryRunner.commitTransaction();
-      return;
-    }
+    if (this.#parent) return this.#finishSavepoint(failed);
+    // Nothing registers once finished (a manager's runner made now is released at once).
+    const onEnd = this.#onEnd;
+    this.#onEnd = undefined;
+    const finished = this.#finishTransaction(failed);
+    if (!onEnd) return finished;
+    const releaseAll = () =>
+      Promise.all(onEnd.map((release) => release().catch(() => undefined))).then(() => undefined);
+    return finished.then(releaseAll, async (error: unknown) => {
+      await releaseAll();
+      throw error;
+    });
+  }
+
+  async #finishSavepoint(failed: boolean): Promise<void> {
+    if (!this.#savepoint) return;
+    const { queryRunner } = await this.#root.#pinned!;
+    await this.#savepoint;
+    if (failed) await queryRunner.rollbackTransaction();
+    else await queryRunner.commitTransaction();
+  }
+
+  async #finishTransaction(failed: boolean): Promise<void> {
     if (!this.#pinned) return;
     // A transaction that failed to start has nothing to end (#pin released what it took).
     const pinned = this.#pinnedNow ?? (await this.#pinned.catch(() => undefined));

@@ -18,7 +18,7 @@ import { CrossDatabaseTransactionError, UnroutableOperationError } from "../erro
 import type { DatabaseTarget } from "../routing/database-target";
 import type { OperationRunner } from "./operation-runner";
 import { RoutedRepository } from "./routed-repository";
-import { HAS_PATCHES, HINT_ENTITY } from "./routing-query-runner";
+import { HINT_ENTITY } from "./routing-query-runner";
 import type { EntityClass, Operation } from "../routing/router-chain";
 import { routingContext } from "../context/tenant-context";
 import type { TransactionScope } from "../context/transaction-scope";
@@ -132,8 +132,11 @@ export class RoutedEntityManager extends EntityManager {
       get(this: RoutedEntityManager): QueryRunner | undefined {
         if (this.#transactionRunner || !this.#transactional) return this.#transactionRunner;
         const runner = this.#runner.entityLessDataSource().createQueryRunner();
-        // First asked for after the transaction ended: released, as endTransaction() does.
+        // Released when the whole transaction ends (a nested one's manager keeps working in
+        // the outer transaction, as TypeORM's), so it never binds outside it: used later, it
+        // fails as TypeORM's released runners do.
         if (this.#scope?.finished) void runner.release();
+        else this.#scope?.whenEnded(() => runner.release());
         return (this.#transactionRunner = runner);
       },
       set(this: RoutedEntityManager, runner: QueryRunner | undefined) {
@@ -179,16 +182,6 @@ export class RoutedEntityManager extends EntityManager {
     manager.#transactional = true;
     manager.#scope = routingContext()?.transaction;
     return manager;
-  }
-
-  /**
-   * @internal Called by `router.transaction()` once its transaction has ended: the manager's
-   * runner is released, so that a builder made on it afterwards fails as on TypeORM's
-   * transactional managers (`QueryRunnerAlreadyReleasedError`) instead of running outside any
-   * transaction.
-   */
-  endTransaction(): Promise<void> | undefined {
-    return this.#transactionRunner?.release();
   }
 
   // A transaction manager's repository of `target`, on this manager and its runner (as
@@ -369,15 +362,16 @@ export class RoutedEntityManager extends EntityManager {
     return Promise.resolve();
   }
 
-  // Whether a transaction manager's call can run as a routed call does inside its transaction
-  // (on the pinned connection's own manager, with no routing runner in between): it runs in
-  // its transaction's context, and nothing was assigned on its runner (a spy must see every
-  // statement).
-  #onPinnedConnection(): boolean {
+  // Whether a transaction manager's call can run as routed calls do inside its transaction,
+  // on the pinned connection's own manager (no routing runner in between): it runs in its
+  // transaction's context, and nobody holds its `queryRunner` yet (once someone does, every
+  // statement goes through that runner, as on TypeORM's transactional managers: a spy on it
+  // sees them all).
+  #runsLikeRoutedCalls(): boolean {
     return (
+      this.#transactionRunner === undefined &&
       this.#scope !== undefined &&
-      routingContext()?.transaction === this.#scope &&
-      !this.#transactionRunner?.[HAS_PATCHES as never]
+      routingContext()?.transaction === this.#scope
     );
   }
 
@@ -410,7 +404,7 @@ export class RoutedEntityManager extends EntityManager {
     // Kept after its transaction ended, a transaction's manager fails as TypeORM's does (its
     // runner released), instead of writing outside any transaction.
     if (this.#scope?.finished) return Promise.reject(new QueryRunnerAlreadyReleasedError());
-    if (this.#transactional && !this.#onPinnedConnection()) {
+    if (this.#transactional && !this.#runsLikeRoutedCalls()) {
       // TypeORM's own method, on this manager and its runner (see #runnerFor).
       this.#runnerFor(entity, kind, name, instance);
       return (EntityManager.prototype[name as keyof EntityManager] as AnyMethod).apply(this, args);

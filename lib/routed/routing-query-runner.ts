@@ -33,12 +33,6 @@ export interface EntityHint {
  */
 export const HINT_ENTITY = Symbol.for("typeorm-router.hint-entity");
 
-/**
- * Read on a routing runner: whether a method was assigned on it (a spy, a patch), which its
- * statements must then go through. Other runners give `undefined`.
- */
-export const HAS_PATCHES = Symbol.for("typeorm-router.has-patches");
-
 /** Where a routing query runner will run, decided when its first SQL is about to run. */
 export interface RunnerBinder {
   /**
@@ -169,7 +163,6 @@ export function createRoutingQueryRunner(
     get(target, property) {
       if (property === "release") return release;
       if (property === "isReleased") return released;
-      if (property === HAS_PATCHES) return patched.size > 0;
       if (patched.has(property)) return patched.get(property);
       if (OWN.has(property)) return own(target, property);
       if (binding) return boundMember(binding, property);
