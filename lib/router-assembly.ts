@@ -4,6 +4,7 @@ import { databasePerTenant } from "./tenants/strategies/database-per-tenant";
 import type { TenantStrategy } from "./tenants/strategies/tenant-strategy";
 import { destroyDataSource } from "./dialects";
 import { DataSourceFactory } from "./pool/data-source-factory";
+import { SharedSubscribers } from "./pool/shared-subscribers";
 import { DataSourcePool } from "./pool/data-source-pool";
 import { DatabaseResolver } from "./routing/database-resolver";
 import { DatabaseSelection } from "./routing/database-selection";
@@ -38,6 +39,8 @@ export interface RouterParts<R> {
   readonly migrator: Migrator;
   readonly directory: TenantDirectory<R> | undefined;
   readonly provisioner: TenantProvisioner<R> | undefined;
+  /** The subscriber instances of every DataSource of the router. */
+  readonly subscribers: SharedSubscribers;
   readonly testFolder: TemporarySqliteFolder | undefined;
   /** How to scope a transaction on a target to its tenant (schema-per-tenant), if needed. */
   readonly scopeFor: (
@@ -83,9 +86,11 @@ export async function assembleRouter<R>(
     testFolder = options.testMode ? await createTemporarySqliteFolder() : undefined;
     // The factory migrates test databases through the migrator, which needs the pool.
     const late: { migrator?: Migrator } = {};
+    const subscribers = new SharedSubscribers();
     const factory = new DataSourceFactory({
       options,
       registry,
+      subscribers,
       testFolder,
       migrateTestDatabase: async (target, dataSource) => {
         if (!late.migrator!.hasGroupsFor(target)) return false;
@@ -208,6 +213,7 @@ export async function assembleRouter<R>(
       migrator,
       directory,
       provisioner,
+      subscribers,
       testFolder,
       scopeFor,
       closeStrategy: async () => options.tenants?.strategy.close?.(),

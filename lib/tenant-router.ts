@@ -130,6 +130,7 @@ export class TenantRouter {
       getRepository: (target) => this.getRepository(target),
       transaction: (options, fn) => this.transaction(options, fn),
     });
+    parts.subscribers.reportEventsOn(this.manager.connection);
     const provisioner = () => {
       if (parts.provisioner) return parts.provisioner;
       throw ConfigurationError.invalid(

@@ -5,6 +5,7 @@ import {
   PrimaryGeneratedColumn,
   type EntitySubscriberInterface,
   type InsertEvent,
+  type LoadEvent,
 } from "typeorm";
 import { External, TenantRouter, withTenant } from "./setup/public-api";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
@@ -17,6 +18,33 @@ class Memo {
 
   @Column({ type: "varchar" })
   body!: string;
+}
+
+// Lives in `default`: what a subscriber of a tenant entity writes through its event's DataSource.
+@Entity()
+class MemoAudit {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ type: "varchar" })
+  body!: string;
+}
+
+@EventSubscriber()
+class MemoAuditor implements EntitySubscriberInterface<Memo> {
+  readonly loadedFrom: unknown[] = [];
+
+  listenTo(): typeof Memo {
+    return Memo;
+  }
+
+  async afterInsert(event: InsertEvent<Memo>): Promise<void> {
+    await event.dataSource.getRepository(MemoAudit).save({ body: event.entity.body });
+  }
+
+  afterLoad(_memo: Memo, event?: LoadEvent<Memo>): void {
+    this.loadedFrom.push(event?.dataSource);
+  }
 }
 
 @EventSubscriber()
@@ -41,14 +69,16 @@ for (const driver of DRIVERS) {
       db = fixture();
       for (const tenant of ["a", "b"]) await db.createDatabase(`memo_${tenant}`);
       router = await TenantRouter.create({
-        entities: [Memo],
-        databases: { default: await db.createDatabase("memo_default") },
+        entities: [Memo, MemoAudit],
+        databases: {
+          default: { ...(await db.createDatabase("memo_default")), synchronize: true },
+        },
         tenants: {
           list: ["a", "b"],
           options: (tenant) => ({
             ...db.optionsFor(`memo_${tenant}`),
             synchronize: true,
-            subscribers: [MemoRecorder],
+            subscribers: [MemoRecorder, MemoAuditor],
           }),
         },
       });
@@ -79,6 +109,34 @@ for (const driver of DRIVERS) {
           "SELECT body FROM memo",
         );
         expect(bodies.map((row) => row.body)).toEqual([`${tenant}: first`]);
+      }
+    });
+
+    it("gives every event the router's DataSource, so what a subscriber runs through it is routed", async () => {
+      const facade = router.manager.connection;
+      const auditor = facade.subscribers.find((s) => s instanceof MemoAuditor) as MemoAuditor;
+      const memos = router.getRepository(Memo);
+      await withTenant("a", () => memos.save({ body: "a: audited" }));
+      await withTenant("b", () => memos.save({ body: "b: audited" }));
+      await withTenant("a", () => memos.find());
+      expect(auditor.loadedFrom.length).toBeGreaterThan(0);
+      expect(auditor.loadedFrom.every((dataSource) => dataSource === facade)).toBe(true);
+      // The audit rows (of this test's saves and the first test's) are in `default`, where
+      // MemoAudit is placed; no tenant has its table.
+      const audited = await db.rows<{ body: string }>(
+        db.optionsFor("memo_default"),
+        "SELECT body FROM memo_audit ORDER BY id",
+      );
+      expect(audited.map((row) => row.body)).toEqual([
+        "a: first",
+        "b: first",
+        "a: audited",
+        "b: audited",
+      ]);
+      for (const tenant of ["a", "b"]) {
+        await expect(
+          db.rows(db.optionsFor(`memo_${tenant}`), "SELECT body FROM memo_audit"),
+        ).rejects.toThrow(/memo_audit/);
       }
     });
   });

@@ -20,7 +20,7 @@ import {
 import type { NormalizedOptions } from "../config/router-options";
 import { checkDataSourceOptions } from "../config/router-options";
 import { SharedMetadata } from "./shared-metadata";
-import { SharedSubscribers } from "./shared-subscribers";
+import type { SharedSubscribers } from "./shared-subscribers";
 import { viewsOf, type DataSourceViews } from "./data-source-view";
 import { keyCacheBy } from "./tenant-keyed-cache";
 import type { SharedDatabaseTenancy } from "../tenants/strategies/tenant-strategy";
@@ -30,6 +30,8 @@ import type { TemporarySqliteFolder } from "../dialects/sqlite/temporary-sqlite"
 export interface DataSourceFactoryProps {
   readonly options: NormalizedOptions;
   readonly registry: EntityRegistry;
+  /** The subscriber instances every DataSource made here shares. */
+  readonly subscribers: SharedSubscribers;
   /** In test mode, where default test databases go. */
   readonly testFolder: TemporarySqliteFolder | undefined;
   /**
@@ -57,8 +59,6 @@ export class DataSourceFactory {
   readonly #props: DataSourceFactoryProps;
   // The tenant blueprint's metadata, reused by the tenant DataSources whose options allow it.
   #tenantMetadata: SharedMetadata | undefined;
-  // One instance per subscriber class across every DataSource made here.
-  readonly #subscribers = new SharedSubscribers();
   // The one DataSource of tenants that share a database (schemas), opened once: what makes
   // a tenant's view of it, once it is open (a tenant then opens without awaiting it).
   #sharedTenants: Promise<DataSourceViews> | undefined;
@@ -213,7 +213,7 @@ export class DataSourceFactory {
       shared ? shared.options : this.optionsFor(target),
     );
     const dataSource = new BlueprintDataSource(options);
-    this.#subscribers.adopt(dataSource);
+    this.#props.subscribers.adopt(dataSource);
     await dataSource.buildMetadataOnly();
     if (group === TENANT_GROUP) this.#tenantMetadata = new SharedMetadata(dataSource);
     return dataSource;
@@ -272,7 +272,7 @@ export class DataSourceFactory {
     const dataSource = shared?.accepts(withEntities)
       ? shared.createDataSource(withEntities)
       : new DataSource(withEntities);
-    this.#subscribers.adopt(dataSource);
+    this.#props.subscribers.adopt(dataSource);
     return dataSource;
   }
 

@@ -1,13 +1,50 @@
 import type { DataSource, EntitySubscriberInterface } from "typeorm";
 
+// The event methods of a subscriber, with the position of their event argument.
+const EVENT_ARGUMENT = new Map<string, number>([
+  ["afterLoad", 1],
+  ...[
+    "beforeQuery",
+    "afterQuery",
+    "beforeInsert",
+    "afterInsert",
+    "beforeUpdate",
+    "afterUpdate",
+    "beforeRemove",
+    "afterRemove",
+    "beforeSoftRemove",
+    "afterSoftRemove",
+    "beforeRecover",
+    "afterRecover",
+    "beforeTransactionStart",
+    "afterTransactionStart",
+    "beforeTransactionCommit",
+    "afterTransactionCommit",
+    "beforeTransactionRollback",
+    "afterTransactionRollback",
+  ].map((name): [string, number] => [name, 0]),
+]);
+
+type Subscriber = EntitySubscriberInterface & Record<string, unknown>;
+type Method = (...args: unknown[]) => unknown;
+
 /**
  * One instance of each subscriber class for every DataSource of a router (TypeORM 0.3 kept one
  * per class in its container; 1.x makes one per DataSource). The router is one DataSource to
  * its users: `router.manager.connection.subscribers` are the instances that receive the events
- * of every database, whichever tenant DataSource fires them.
+ * of every database, whichever tenant DataSource fires them, and each event's `dataSource`
+ * (and `connection`) is that routed DataSource, so what a subscriber runs through it routes
+ * like any other call. The event's `manager` and `queryRunner` stay the firing connection's,
+ * as TypeORM gives them (the transaction's, during one).
  */
 export class SharedSubscribers {
   readonly #instances = new Map<unknown, EntitySubscriberInterface>();
+  #routed: DataSource | undefined;
+
+  /** Makes every event carry `dataSource` (the router's DataSource) from now on. */
+  reportEventsOn(dataSource: DataSource): void {
+    this.#routed = dataSource;
+  }
 
   /**
    * Makes `dataSource` use the shared instances: once it has built its subscribers (in
@@ -24,8 +61,32 @@ export class SharedSubscribers {
         const type = subscribers[index].constructor;
         const known = this.#instances.get(type);
         if (known) subscribers[index] = known;
-        else this.#instances.set(type, subscribers[index]);
+        else this.#instances.set(type, this.#routeEvents(subscribers[index] as Subscriber));
       }
     };
+  }
+
+  // Wraps each event method of `subscriber` (own properties: the instance stays the same
+  // object) so that its event names the routed DataSource. The method it calls is looked up
+  // at each call, so a spy installed later on the class's prototype still sees the events.
+  #routeEvents(subscriber: Subscriber): Subscriber {
+    for (const [name, position] of EVENT_ARGUMENT) {
+      if (typeof subscriber[name] !== "function") continue;
+      const own = Object.getOwnPropertyDescriptor(subscriber, name)?.value as Method | undefined;
+      const shared = this;
+      Object.defineProperty(subscriber, name, {
+        configurable: true,
+        writable: true,
+        value: function (this: unknown, ...args: unknown[]): unknown {
+          const event = args[position] as Record<string, unknown> | undefined;
+          if (shared.#routed && event && typeof event === "object") {
+            event.dataSource = event.connection = shared.#routed;
+          }
+          const method = own ?? (Reflect.get(Object.getPrototypeOf(subscriber), name) as Method);
+          return method.apply(this, args);
+        },
+      });
+    }
+    return subscriber;
   }
 }
