@@ -130,7 +130,8 @@ export class TenantRouter {
       getRepository: (target) => this.getRepository(target),
       transaction: (options, fn) => this.transaction(options, fn),
     });
-    parts.subscribers.reportEventsOn(this.manager.connection);
+    // A router with no entity has no DataSource facade; its events keep the firing one.
+    if (parts.runner.hasEntities()) parts.subscribers.reportEventsOn(() => this.manager.connection);
     const provisioner = () => {
       if (parts.provisioner) return parts.provisioner;
       throw ConfigurationError.invalid(

@@ -39,10 +39,10 @@ type Method = (...args: unknown[]) => unknown;
  */
 export class SharedSubscribers {
   readonly #instances = new Map<unknown, EntitySubscriberInterface>();
-  #routed: DataSource | undefined;
+  #routed: (() => DataSource) | undefined;
 
-  /** Makes every event carry `dataSource` (the router's DataSource) from now on. */
-  reportEventsOn(dataSource: DataSource): void {
+  /** Makes every event carry `dataSource()` (the router's DataSource) from now on. */
+  reportEventsOn(dataSource: () => DataSource): void {
     this.#routed = dataSource;
   }
 
@@ -80,7 +80,7 @@ export class SharedSubscribers {
         value: function (this: unknown, ...args: unknown[]): unknown {
           const event = args[position] as Record<string, unknown> | undefined;
           if (shared.#routed && event && typeof event === "object") {
-            event.dataSource = event.connection = shared.#routed;
+            event.dataSource = event.connection = shared.#routed();
           }
           const method = own ?? (Reflect.get(Object.getPrototypeOf(subscriber), name) as Method);
           return method.apply(this, args);
