@@ -391,6 +391,26 @@ for (const mode of modes) {
     });
 
     if (server.name === "postgres") {
+      it("hands the next call a live connection right after a session was terminated under a call", async () => {
+        const router = await open([]);
+        await router.tenants.create("next");
+        const notes = router.getRepository(Note);
+        await withTenant("next", () => notes.save({ text: "kept" }));
+        for (let round = 0; round < 3; round++) {
+          const listed = await inFlight("next", [() => notes.find()]);
+          const terminated = server.terminate(listed.sessions);
+          const [outage] = await listed.settled;
+          // At once, before anything else reads from the network: the pool must not hand out
+          // the connection whose session just ended (pg marks it dead only when its socket
+          // closes, a moment later). Raw SQL: the note table is still locked.
+          const next = withTenant("next", () => router.manager.query("SELECT 1 AS one"));
+          expectUnavailable(outage, `the database of tenant "next"`);
+          await expect(next).resolves.toEqual([{ one: 1 }]);
+          await terminated;
+          await listed.release();
+        }
+      });
+
       it("makes a terminated session an outage while the tenant is listed, and UnknownTenantError once it is not", async () => {
         const list: string[] = [];
         const router = await open(list);

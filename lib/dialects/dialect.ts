@@ -115,6 +115,12 @@ export interface Dialect {
    */
   destroy?(dataSource: DataSource): Promise<void>;
   /**
+   * Called on each DataSource the router creates, once it is initialized: makes its pool
+   * discard a connection whose session the server ended during a statement, rather than
+   * hand it to the next caller.
+   */
+  discardEndedSessions?(dataSource: DataSource): void;
+  /**
    * Called on each DataSource the router creates, before it connects, where the driver puts
    * every caller on one connection (SQLite): makes its transactions take that connection in
    * turn instead of nesting into each other.

@@ -234,6 +234,7 @@ export class DataSourceFactory {
     const known = key === undefined ? undefined : this.#serverFacts.get(key);
     if (known) startup!.preset(dataSource, known);
     await dataSource.initialize();
+    knownDialect(options)?.discardEndedSessions?.(dataSource);
     if (key === undefined || known) return;
     const learnt = startup!.learnt(dataSource);
     if (learnt) this.#serverFacts.set(key, learnt);
@@ -250,6 +251,7 @@ export class DataSourceFactory {
         this.#sharedTenants = undefined;
         throw cause; // open() says which tenant asked
       }
+      knownDialect(options)?.discardEndedSessions?.(dataSource);
       this.#markSynchronizable(dataSource, TENANT_GROUP, "managed");
       // Runners reached without a tenant (metadata.dataSource, driver.connection) refuse
       // statements on the placeholder schema; tenants' runners are scoped by their view.

@@ -3,6 +3,7 @@ import type { DataSourceOptions, QueryRunner } from "typeorm";
 import { sleep } from "../../concurrency/sleep";
 import { postgresConnectionLost } from "./postgres-connection-lost";
 import { destroyPostgres } from "./postgres-pool-end";
+import { discardEndedSessions } from "./postgres-ended-sessions";
 import { postgresReadOnly } from "./postgres-read-only";
 import { postgresStartupFacts } from "./postgres-startup-facts";
 import type { Dialect, ScratchDatabase } from "../dialect";
@@ -73,6 +74,7 @@ export const postgresDialect: Dialect = {
   },
   startupFacts: postgresStartupFacts,
   destroy: destroyPostgres,
+  discardEndedSessions,
   async createDatabase(options: DataSourceOptions): Promise<void> {
     const { name, maintenance } = split(options as PostgresDataSourceOptions);
     await onServer(maintenance, `CREATE DATABASE ${quote(name)}`);

@@ -1,5 +1,6 @@
 import type { Pool, PoolConfig } from "pg";
 import { watchClosing } from "../../dialects/postgres/postgres-pool-end";
+import { discardEndedSessionsOf } from "../../dialects/postgres/postgres-ended-sessions";
 import { RouterLog } from "../../observability/router-log";
 
 // What TypeORM's PostgresDriver uses of `pg`: `new Pool(options)`, `pool.connect(cb)`,
@@ -34,6 +35,8 @@ export class SharedPostgresPool {
         { operation: "idle", error },
       ),
     );
+    // Its views' `on` does nothing, so the dialect's hook is set on the real pool here.
+    discardEndedSessionsOf(pool);
     this.pool = pool;
     const driver = Object.create(pg) as Record<string, unknown>;
     driver.Pool = function SharedPoolView() {
