@@ -73,15 +73,14 @@ export class SharedSubscribers {
     for (const [name, position] of EVENT_ARGUMENT) {
       if (typeof subscriber[name] !== "function") continue;
       const own = Object.getOwnPropertyDescriptor(subscriber, name)?.value as Method | undefined;
-      const shared = this;
+      const routed = (): DataSource | undefined => this.#routed?.();
       Object.defineProperty(subscriber, name, {
         configurable: true,
         writable: true,
         value: function (this: unknown, ...args: unknown[]): unknown {
           const event = args[position] as Record<string, unknown> | undefined;
-          if (shared.#routed && event && typeof event === "object") {
-            event.dataSource = event.connection = shared.#routed();
-          }
+          const dataSource = event && typeof event === "object" ? routed() : undefined;
+          if (dataSource) event!.dataSource = event!.connection = dataSource;
           const method = own ?? (Reflect.get(Object.getPrototypeOf(subscriber), name) as Method);
           return method.apply(this, args);
         },
