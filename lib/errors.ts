@@ -305,16 +305,6 @@ export class UnroutableOperationError extends RoutingError {
     );
   }
 
-  /** `operation` builds on entity metadata, and the router discovered no entity at all. */
-  static noEntities(operation: string): UnroutableOperationError {
-    return new UnroutableOperationError(
-      `router.manager.${operation}() builds on the metadata of the routed entities, and this ` +
-        `router discovered none. Give TenantRouter.create() the entities, pass a query runner ` +
-        `of your own to ${operation}(queryRunner), or run raw SQL with router.query(target, ` +
-        `sql, parameters).`,
-    );
-  }
-
   /** `what` is not supported through the routed layer. */
   static unsupported(what: string, fix: string): UnroutableOperationError {
     return new UnroutableOperationError(`${what} is not supported by the routed layer. ${fix}`);

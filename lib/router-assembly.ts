@@ -304,6 +304,9 @@ async function buildBlueprints(
   options: NormalizedOptions,
 ): Promise<Map<string, DataSource>> {
   const groups = new Set(registry.placements.map((placement) => placement.group));
+  // With no entity at all, one blueprint still serves what names none (raw SQL, builders on
+  // raw tables, the DataSource facade): the tenants', else default's.
+  if (groups.size === 0) groups.add(options.tenants ? TENANT_GROUP : "default");
   const blueprints = new Map<string, DataSource>();
   const problems: BootstrapProblem[] = [];
   for (const group of groups) {

@@ -130,8 +130,7 @@ export class TenantRouter {
       getRepository: (target) => this.getRepository(target),
       transaction: (options, fn) => this.transaction(options, fn),
     });
-    // A router with no entity has no DataSource facade; its events keep the firing one.
-    if (parts.runner.hasEntities()) parts.subscribers.reportEventsOn(() => this.manager.connection);
+    parts.subscribers.reportEventsOn(() => this.manager.connection);
     const provisioner = () => {
       if (parts.provisioner) return parts.provisioner;
       throw ConfigurationError.invalid(
@@ -171,7 +170,16 @@ export class TenantRouter {
   static async create(options: TenantRouterOptions): Promise<TenantRouter> {
     const normalized = normalizeOptions(options);
     const built: { router?: TenantRouter } = {};
-    built.router = new TenantRouter(await assembleRouter(normalized, () => built.router!));
+    const parts = await assembleRouter(normalized, () => built.router!);
+    try {
+      built.router = new TenantRouter(parts);
+    } catch (error) {
+      // Nothing is connected yet; what bootstrap holds must not outlive the failed create
+      // (a frozen registry would refuse the next router's decorators).
+      parts.registry.release();
+      await parts.testFolder?.remove();
+      throw error;
+    }
     return built.router;
   }
 

@@ -16,6 +16,7 @@ import {
   RouterClosedError,
   TenantRouter,
   UnknownTenantError,
+  UnroutableOperationError,
   withTenant,
 } from "./setup/public-api";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
@@ -310,7 +311,7 @@ for (const driver of DRIVERS) {
         expect(Number(counted[0].n)).toBe(Number((rows as { n: number }[])[0].n));
         await expect(bare.dataSourceOf({ tenant: "nobody" })).rejects.toThrow(UnknownTenantError);
         // A builder on a runner of the caller's own (as TypeORM's MigrationExecutor makes one)
-        // runs there; without one there is no metadata to build on, and the error says so.
+        // runs there; without one, on the tenant in context, as the DataSource facade does.
         const runner = tenantA.createQueryRunner();
         try {
           const built = await withTenant("a", () =>
@@ -324,8 +325,22 @@ for (const driver of DRIVERS) {
         } finally {
           await runner.release();
         }
-        expect(() => withTenant("a", () => bare.manager.createQueryBuilder())).toThrow(
-          /discovered none/,
+        const contextual = await withTenant("a", () =>
+          bare.manager
+            .createQueryBuilder()
+            .select("count(*)", "n")
+            .from("entry", "entry")
+            .getRawOne<{ n: number }>(),
+        );
+        expect(Number(contextual!.n)).toBe(Number(counted[0].n));
+        const facade = bare.manager.connection;
+        const viaFacade = (await withTenant("a", () =>
+          facade.query("SELECT count(*) AS n FROM entry"),
+        )) as { n: number }[];
+        expect(Number(viaFacade[0].n)).toBe(Number(counted[0].n));
+        // Outside a tenant, nothing names a database: it throws, never reads default.
+        await expect(facade.query("SELECT count(*) AS n FROM entry")).rejects.toBeInstanceOf(
+          UnroutableOperationError,
         );
       } finally {
         await bare.close();

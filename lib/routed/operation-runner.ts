@@ -283,22 +283,19 @@ export class OperationRunner {
     throw new TypeORMError(`${isolationLevel} isolation level is not supported`);
   }
 
-  /** Whether any entity was discovered (else there is no routing DataSource to build on). */
+  /** Whether any entity was discovered. */
   hasEntities(): boolean {
-    return this.#props.blueprints.size > 0;
+    return this.#props.registry.placements.length > 0;
   }
 
   /**
    * The routing DataSource of query builders that name their entity only after they are
    * created (`router.manager.createQueryBuilder().update(X)`): it knows every group's
    * metadata, and a statement that names no entity goes to the tenant in context.
-   *
-   * @throws UnroutableOperationError (`noEntities`) when no entity is discovered.
    */
   entityLessDataSource(): DataSource {
     if (!this.#union) {
       const union = createUnionDataSource(this.#props.blueprints, this.#props.registry);
-      if (!union) throw UnroutableOperationError.noEntities("createQueryBuilder");
       makeRoutingDataSource(union, this.binderFor(undefined));
       this.#union = union;
     }

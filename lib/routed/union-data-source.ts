@@ -8,15 +8,13 @@ import { TENANT_GROUP, type EntityRegistry } from "../registry/entity-registry";
  * metadata (and so its table path) is the one of its placement, and the builder then routes
  * by that entity when it runs. Built on the tenant group's DataSource (else `default`'s);
  * groups on another driver are left out, since their SQL would be written for the wrong one.
- *
- * @returns `undefined` when there are no groups.
+ * `blueprints` holds at least one group (the router builds one even with no entity).
  */
 export function createUnionDataSource(
   blueprints: ReadonlyMap<string, DataSource>,
   registry: EntityRegistry,
-): DataSource | undefined {
+): DataSource {
   const base = blueprints.get(TENANT_GROUP) ?? blueprints.get("default") ?? first(blueprints);
-  if (!base) return undefined;
   const metadatas = new Map<unknown, EntityMetadata>();
   for (const [group, blueprint] of blueprints) {
     if (blueprint.options.type !== base.options.type) continue;
@@ -40,6 +38,6 @@ export function createUnionDataSource(
   return union;
 }
 
-function first(blueprints: ReadonlyMap<string, DataSource>): DataSource | undefined {
-  return blueprints.values().next().value;
+function first(blueprints: ReadonlyMap<string, DataSource>): DataSource {
+  return blueprints.values().next().value!;
 }
