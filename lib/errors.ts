@@ -143,6 +143,20 @@ export class NoTenantContextError extends RoutingError {
     );
   }
 
+  /**
+   * A method of the router's DataSource that works on one database (`synchronize()`,
+   * `runMigrations()`, …) was called with no tenant in context.
+   */
+  static forDataSource(method: string): NoTenantContextError {
+    return new NoTenantContextError(
+      `dataSource.${method}() on the router's DataSource works on the database of the tenant ` +
+        `in context, and no tenant is in context. Run it inside withTenant(tenantId, () => ...), ` +
+        `or use router.migrate() / router.revert() / router.migrationStatus() to name the ` +
+        `databases (default, the other aliases, every tenant); typeorm-router never falls back ` +
+        `to "default".`,
+    );
+  }
+
   /** `requireTenant()` was called with no tenant in context. */
   static required(): NoTenantContextError {
     return new NoTenantContextError(

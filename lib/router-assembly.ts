@@ -41,6 +41,8 @@ export interface RouterParts<R> {
   readonly provisioner: TenantProvisioner<R> | undefined;
   /** The subscriber instances of every DataSource of the router. */
   readonly subscribers: SharedSubscribers;
+  /** The migrations of every group. */
+  readonly migrationSets: MigrationSets;
   readonly testFolder: TemporarySqliteFolder | undefined;
   /** How to scope a transaction on a target to its tenant (schema-per-tenant), if needed. */
   readonly scopeFor: (
@@ -214,6 +216,7 @@ export async function assembleRouter<R>(
       directory,
       provisioner,
       subscribers,
+      migrationSets: sets,
       testFolder,
       scopeFor,
       closeStrategy: async () => options.tenants?.strategy.close?.(),

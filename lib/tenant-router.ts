@@ -8,7 +8,7 @@ import type {
 } from "typeorm";
 import type { IsolationLevel } from "typeorm/driver/types/IsolationLevel";
 import type { Placement } from "./registry/entity-registry";
-import { ConfigurationError, RouterClosedError, messageOf } from "./errors";
+import { ConfigurationError, NoTenantContextError, RouterClosedError, messageOf } from "./errors";
 import type { DatabaseMigrationResult, MigrationReport } from "./migrations/migration-report";
 import type { DatabaseStatus } from "./migrations/database-migrator";
 import {
@@ -20,6 +20,7 @@ import type { MigrateOptions, RevertOptions, StatusOptions } from "./migrations/
 import { verifySchemas, type SchemaReport } from "./migrations/schema-verifier";
 import type { DropTenantOptions } from "./tenants/tenant-provisioner";
 import { RoutedEntityManager } from "./routed/routed-entity-manager";
+import { ContextMigrations } from "./migrations/context-migrations";
 import { RoutedRepository } from "./routed/routed-repository";
 import { routeActiveRecord } from "./routed/active-record";
 import { assembleRouter, type RouterParts } from "./router-assembly";
@@ -127,6 +128,17 @@ export class TenantRouter {
     this.#parts = parts;
     this.testMode = parts.options.testMode;
     this.manager = new RoutedEntityManager(parts.runner, {
+      dataSource: {
+        isOpen: () => !this.#closed,
+        close: () => this.close(),
+        migrations: new ContextMigrations(parts.migrator, parts.migrationSets),
+        inTenantDatabase: async (method, fn) => {
+          const tenant = currentTenant();
+          if (tenant === undefined) throw NoTenantContextError.forDataSource(method);
+          const target = parts.resolver.target({ tenant }, `dataSource.${method}()`);
+          return parts.pool.use(target, fn);
+        },
+      },
       getRepository: (target) => this.getRepository(target),
       transaction: (options, fn) => this.transaction(options, fn),
     });

@@ -96,6 +96,7 @@ export function buildProgram(io: CliIo, handle: InvocationHandler): Command {
     .option("--steps <n>", "how many migrations to revert (default 1)", positiveInteger("--steps"))
     .option("--to <name>", "revert every migration applied after this one")
     .option("--group <name>", "only migrations of this group (repeatable)", collect, [])
+    .option("--fake", "forget the migrations as applied without running their down()")
     .action((flags: RevertFlags, command: Command) => run(command, { command: "revert", flags }));
 
   program

@@ -284,7 +284,7 @@ async function migrateEachInItsOwn(
 /** Reverts the last `steps` migrations (or every one after `to`) of one database. */
 export async function revertDatabase(
   work: DatabaseWork,
-  options: { readonly steps?: number; readonly to?: string },
+  options: { readonly steps?: number; readonly to?: string; readonly fake?: boolean },
 ): Promise<DatabaseMigrationResult> {
   const startedAt = Date.now();
   const reverted: Migration[] = [];
@@ -345,7 +345,7 @@ export async function revertDatabase(
             // Another migrator may have reverted it meanwhile.
             if (!(await isApplied(queryRunner, table, migration))) return;
             current = migration;
-            await migration.instance.down(queryRunner);
+            if (!options.fake) await migration.instance.down(queryRunner);
             await table.forget(queryRunner, migration.name);
             current = undefined;
             ran = true;

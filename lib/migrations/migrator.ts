@@ -82,6 +82,8 @@ export interface RevertOptions {
   readonly lockTimeoutMs?: number;
   /** Only migrations of these groups are reverted (and counted by `steps`). Default: all. */
   readonly groups?: readonly string[];
+  /** Forget the migrations as applied without running their `down()`. */
+  readonly fake?: boolean;
 }
 
 /** Options of `router.migrationStatus()`. */

@@ -18,6 +18,7 @@ import { CrossDatabaseTransactionError, UnroutableOperationError } from "../erro
 import type { DatabaseTarget } from "../routing/database-target";
 import type { OperationRunner } from "./operation-runner";
 import { RoutedRepository } from "./routed-repository";
+import { createDataSourceFacade, type FacadeHooks } from "./data-source-facade";
 import { HINT_ENTITY } from "./routing-query-runner";
 import type { EntityClass, Operation } from "../routing/router-chain";
 import { routingContext } from "../context/tenant-context";
@@ -25,6 +26,8 @@ import type { TransactionScope } from "../context/transaction-scope";
 
 /** What the routed manager delegates back to its router. */
 export interface RoutedManagerHooks {
+  /** What the manager's DataSource (`manager.connection`) asks of the router. */
+  readonly dataSource: FacadeHooks;
   getRepository<T extends ObjectLiteral>(target: EntityTarget<T>): Repository<T>;
   transaction<T>(
     options: { isolationLevel?: IsolationLevel },
@@ -156,18 +159,13 @@ export class RoutedEntityManager extends EntityManager {
     }
   }
 
-  // What third-party code reaching for `manager.connection` gets: a DataSource that knows
-  // every placement's metadata and routes each statement when it runs (see
-  // entityLessDataSource), whose manager, repositories and transactions are the router's.
+  // What third-party code reaching for `manager.connection` gets (see createDataSourceFacade).
   #dataSource(): DataSource {
-    this.#facade ??= Object.create(this.#runner.entityLessDataSource(), {
-      manager: { value: this },
-      getRepository: { value: (target: EntityTarget<ObjectLiteral>) => this.getRepository(target) },
-      getTreeRepository: {
-        value: (target: EntityTarget<ObjectLiteral>) => this.getTreeRepository(target),
-      },
-      transaction: { value: this.transaction.bind(this) },
-    }) as DataSource;
+    this.#facade ??= createDataSourceFacade(
+      this.#runner.entityLessDataSource(),
+      this,
+      this.#hooks.dataSource,
+    );
     return this.#facade;
   }
 

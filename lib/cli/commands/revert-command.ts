@@ -12,6 +12,8 @@ export interface RevertFlags extends FilterFlags {
   readonly to?: string;
   /** Only migrations of these groups. */
   readonly group?: readonly string[];
+  /** Forget them as applied without running their `down()`. */
+  readonly fake?: boolean;
 }
 
 /**
@@ -44,9 +46,11 @@ export async function revertCommand(
     ...(flags.steps !== undefined ? { steps: flags.steps } : {}),
     ...(flags.to !== undefined ? { to: flags.to } : {}),
     ...(flags.group && flags.group.length > 0 ? { groups: [...flags.group] } : {}),
+    fake: flags.fake === true,
   });
   const ok = result.outcome !== "failed";
   if (json) writeJson(io.stdout, context.command, { ok, result: resultJson(result) });
-  else writeLine(io.stdout, resultLine(result));
+  else
+    writeLine(io.stdout, resultLine(result, flags.fake ? { verb: "forgot without running" } : {}));
   return ok ? ExitCode.Success : ExitCode.Failure;
 }
