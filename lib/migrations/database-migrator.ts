@@ -424,7 +424,19 @@ async function withRunner<T>(
   const queryRunner = work.dataSource.createQueryRunner();
   try {
     await queryRunner.connect();
-    return await fn(queryRunner);
+    // The driver's set-up around migrations, outside their transactions, as TypeORM's
+    // MigrationExecutor does: SQLite turns foreign keys off, so that a table a migration
+    // recreates (most ALTERs there) does not cascade-delete the rows that reference it.
+    await queryRunner.beforeMigration();
+    let result: T;
+    try {
+      result = await fn(queryRunner);
+    } catch (error) {
+      await queryRunner.afterMigration().catch(() => undefined); // the migration's error wins
+      throw error;
+    }
+    await queryRunner.afterMigration();
+    return result;
   } finally {
     await queryRunner.release();
     release();
