@@ -83,6 +83,12 @@ for (const driver of DRIVERS) {
       expect(() => router.getRepository(Ledger)).toThrow(RouterClosedError);
       await expect(facade.destroy()).rejects.toBeInstanceOf(CannotExecuteNotConnectedError);
       await expect(facade.initialize()).rejects.toBeInstanceOf(RouterClosedError);
+      await expect(withTenant("a", () => facade.synchronize())).rejects.toBeInstanceOf(
+        RouterClosedError,
+      );
+      await expect(withTenant("a", () => facade.runMigrations())).rejects.toBeInstanceOf(
+        RouterClosedError,
+      );
     });
 
     it("runs, shows and undoes the tenant's migrations in the tenant in context only", async () => {

@@ -44,6 +44,14 @@ export function createDataSourceFacade(
   manager: EntityManager,
   hooks: FacadeHooks,
 ): DataSource {
+  // The methods that work on the tenant's database refuse once the router is closed.
+  const whileOpen =
+    <A extends unknown[], T>(method: string, fn: (...args: A) => Promise<T>) =>
+    async (...args: A): Promise<T> => {
+      if (!hooks.isOpen()) throw RouterClosedError.used(`${method}() on the router's DataSource`);
+      return fn(...args);
+    };
+  const { migrations } = hooks;
   const facade: DataSource = Object.create(base, {
     manager: { value: manager },
     getRepository: {
@@ -68,15 +76,20 @@ export function createDataSourceFacade(
       },
     },
     synchronize: {
-      value: (dropBeforeSync = false) =>
+      value: whileOpen("synchronize", (dropBeforeSync: boolean = false) =>
         hooks.inTenantDatabase("synchronize", (tenant) => tenant.synchronize(dropBeforeSync)),
+      ),
     },
     dropDatabase: {
-      value: () => hooks.inTenantDatabase("dropDatabase", (tenant) => tenant.dropDatabase()),
+      value: whileOpen("dropDatabase", () =>
+        hooks.inTenantDatabase("dropDatabase", (tenant) => tenant.dropDatabase()),
+      ),
     },
-    runMigrations: { value: hooks.migrations.run.bind(hooks.migrations) },
-    undoLastMigration: { value: hooks.migrations.undoLast.bind(hooks.migrations) },
-    showMigrations: { value: hooks.migrations.show.bind(hooks.migrations) },
+    runMigrations: { value: whileOpen("runMigrations", migrations.run.bind(migrations)) },
+    undoLastMigration: {
+      value: whileOpen("undoLastMigration", migrations.undoLast.bind(migrations)),
+    },
+    showMigrations: { value: whileOpen("showMigrations", migrations.show.bind(migrations)) },
   }) as DataSource;
   return facade;
 }

@@ -8,12 +8,11 @@ interface PgClient {
   };
 }
 
-/** The part of a `pg.Pool` this uses. */
-export interface AcquiringPool {
-  on?(event: "acquire", listener: (client: PgClient) => void): unknown;
+/** The parts of a `pg.Pool` this uses: its clients, and the event of each new one. */
+export interface ConnectingPool {
+  readonly _clients?: readonly PgClient[];
+  on?(event: "connect", listener: (client: PgClient) => void): unknown;
 }
-
-const WATCHED = new WeakSet<object>();
 
 /**
  * Makes `dataSource`'s pools (master and replicas) discard a connection whose session the
@@ -28,19 +27,23 @@ const WATCHED = new WeakSet<object>();
  */
 export function discardEndedSessions(dataSource: DataSource): void {
   const driver = dataSource.driver as unknown as {
-    master?: AcquiringPool;
-    slaves?: AcquiringPool[];
+    master?: ConnectingPool;
+    slaves?: ConnectingPool[];
   };
   for (const pool of [driver.master, ...(driver.slaves ?? [])]) discardEndedSessionsOf(pool);
 }
 
-/** {@link discardEndedSessions} for one pool (e.g. the pool tenant schemas share). */
-export function discardEndedSessionsOf(pool: AcquiringPool | undefined): void {
-  pool?.on?.("acquire", (client) => {
-    if (WATCHED.has(client) || !client.connection) return;
-    WATCHED.add(client);
-    client.connection.on("errorMessage", (message) => {
-      if (message.severity === "FATAL") client._queryable = false;
-    });
+/**
+ * {@link discardEndedSessions} for one pool (e.g. the pool tenant schemas share): its clients
+ * now, and each new one as it connects (once per connection, nothing per checkout).
+ */
+export function discardEndedSessionsOf(pool: ConnectingPool | undefined): void {
+  for (const client of pool?._clients ?? []) watch(client);
+  pool?.on?.("connect", watch);
+}
+
+function watch(client: PgClient): void {
+  client.connection?.on("errorMessage", (message) => {
+    if (message.severity === "FATAL") client._queryable = false;
   });
 }
