@@ -24,7 +24,8 @@ REQUIRE_PG=1 TEST_DRIVERS=sqlite3,postgres npx jest --json --outputFile=../typeo
   spec/migrations.spec.ts spec/migration-runs.spec.ts spec/migration-tester.spec.ts \
   spec/test-databases.spec.ts spec/test-mode.spec.ts spec/empty-database.spec.ts \
   spec/schema-snapshot.spec.ts spec/shared-metadata.spec.ts spec/schema-per-tenant.spec.ts \
-  spec/custom-routers.spec.ts spec/tenant-storage.spec.ts || status=$?
+  spec/custom-routers.spec.ts spec/tenant-storage.spec.ts spec/data-source-facade.spec.ts \
+  spec/subscribers.spec.ts || status=$?
 node -e '
   const r = require("../typeorm03-jest.json");
   console.log(`typeorm 0.3: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);

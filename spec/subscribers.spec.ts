@@ -4,6 +4,7 @@ import {
   EventSubscriber,
   PrimaryGeneratedColumn,
   type EntitySubscriberInterface,
+  type DataSource,
   type InsertEvent,
   type LoadEvent,
 } from "typeorm";
@@ -18,6 +19,13 @@ class Memo {
 
   @Column({ type: "varchar" })
   body!: string;
+}
+
+// An event's DataSource: `dataSource` on TypeORM 1.x (where `connection` is deprecated), only
+// `connection` on 0.3.
+function dataSourceOf(event: object): DataSource {
+  const named = event as { dataSource?: DataSource; connection?: DataSource };
+  return (named.dataSource ?? named.connection)!;
 }
 
 // Lives in `default`: what a subscriber of a tenant entity writes through its event's DataSource.
@@ -39,11 +47,11 @@ class MemoAuditor implements EntitySubscriberInterface<Memo> {
   }
 
   async afterInsert(event: InsertEvent<Memo>): Promise<void> {
-    await event.dataSource.getRepository(MemoAudit).save({ body: event.entity.body });
+    await dataSourceOf(event).getRepository(MemoAudit).save({ body: event.entity.body });
   }
 
   afterLoad(_memo: Memo, event?: LoadEvent<Memo>): void {
-    this.loadedFrom.push(event?.dataSource);
+    this.loadedFrom.push(event && dataSourceOf(event));
   }
 }
 
