@@ -8,7 +8,8 @@ import {
   type InsertEvent,
   type LoadEvent,
 } from "typeorm";
-import { External, TenantRouter, withTenant } from "./setup/public-api";
+import { External, TenantRouter, schemaPerTenant, withTenant } from "./setup/public-api";
+import { inMemoryTenants } from "./setup/in-memory-tenants";
 import { DRIVERS, describeDriver, type DriverFixture } from "./setup/drivers";
 
 @External()
@@ -145,5 +146,40 @@ for (const driver of DRIVERS) {
         expect(await db.tables(db.optionsFor(`memo_${tenant}`))).toEqual(["memo"]);
       }
     });
+
+    if (driver.name === "postgres") {
+      it("gives the router's DataSource to events of tenants in schemas of one database too", async () => {
+        await db.createDatabase("memo_schemas");
+        const base = { ...db.optionsFor("memo_schemas"), synchronize: true };
+        const schemas = await TenantRouter.create({
+          entities: [Memo, MemoAudit],
+          databases: {
+            default: { ...(await db.createDatabase("memo_schemas_default")), synchronize: true },
+          },
+          tenants: {
+            ...inMemoryTenants([]),
+            strategy: schemaPerTenant({
+              base: { ...base, subscribers: [MemoRecorder, MemoAuditor] } as never,
+            }),
+          },
+        });
+        try {
+          await schemas.tenants.create("s1");
+          const facade = schemas.manager.connection;
+          const auditor = facade.subscribers.find((s) => s instanceof MemoAuditor) as MemoAuditor;
+          await withTenant("s1", () => schemas.getRepository(Memo).save({ body: "s1: audited" }));
+          await withTenant("s1", () => schemas.getRepository(Memo).find());
+          expect(auditor.loadedFrom.length).toBeGreaterThan(0);
+          expect(auditor.loadedFrom.every((dataSource) => dataSource === facade)).toBe(true);
+          const audited = await db.rows<{ body: string }>(
+            db.optionsFor("memo_schemas_default"),
+            "SELECT body FROM memo_audit",
+          );
+          expect(audited.map((row) => row.body)).toEqual(["s1: audited"]);
+        } finally {
+          await schemas.close();
+        }
+      });
+    }
   });
 }

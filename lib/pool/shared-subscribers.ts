@@ -28,6 +28,14 @@ const EVENT_ARGUMENT = new Map<string, number>([
 type Subscriber = EntitySubscriberInterface & Record<string, unknown>;
 type Method = (...args: unknown[]) => unknown;
 
+// The DataSource the events of each adopted DataSource report (its router's), looked up by
+// the firing DataSource or what it is made from (a schema's view, the union of a router's
+// groups). Process-wide, as subscriber instances may be: TypeORM 0.3 keeps one per class in
+// its container, which two routers (one after the other, in tests) then share.
+const REPORTED_AS = new WeakMap<object, () => DataSource | undefined>();
+// Subscriber instances whose event methods are wrapped (once, whichever router came first).
+const WRAPPED = new WeakSet<object>();
+
 /**
  * One instance of each subscriber class for every DataSource of a router (TypeORM 0.3 kept one
  * per class in its container; 1.x makes one per DataSource). The router is one DataSource to
@@ -52,6 +60,7 @@ export class SharedSubscribers {
    * its class made first by any DataSource of the router.
    */
   adopt(dataSource: DataSource): void {
+    REPORTED_AS.set(dataSource, () => this.#routed?.());
     const target = dataSource as unknown as { buildMetadatas(): Promise<void> };
     const build = target.buildMetadatas.bind(dataSource);
     target.buildMetadatas = async () => {
@@ -70,22 +79,35 @@ export class SharedSubscribers {
   // object) so that its event names the routed DataSource. The method it calls is looked up
   // at each call, so a spy installed later on the class's prototype still sees the events.
   #routeEvents(subscriber: Subscriber): Subscriber {
+    if (WRAPPED.has(subscriber)) return subscriber;
+    WRAPPED.add(subscriber);
     for (const [name, position] of EVENT_ARGUMENT) {
       if (typeof subscriber[name] !== "function") continue;
       const own = Object.getOwnPropertyDescriptor(subscriber, name)?.value as Method | undefined;
-      const routed = (): DataSource | undefined => this.#routed?.();
       Object.defineProperty(subscriber, name, {
         configurable: true,
         writable: true,
         value: function (this: unknown, ...args: unknown[]): unknown {
-          const event = args[position] as Record<string, unknown> | undefined;
-          const dataSource = event && typeof event === "object" ? routed() : undefined;
-          if (dataSource) event!.dataSource = event!.connection = dataSource;
+          const event = args[position];
+          if (event && typeof event === "object") reportRouted(event as Record<string, unknown>);
           const method = own ?? (Reflect.get(Object.getPrototypeOf(subscriber), name) as Method);
           return method.apply(this, args);
         },
       });
     }
     return subscriber;
+  }
+}
+
+// Sets the event's `dataSource` and `connection` to the router's DataSource of the one that
+// fired it (left as they are for a DataSource no router adopted).
+function reportRouted(event: Record<string, unknown>): void {
+  const firing = (event.dataSource ?? event.connection) as object | undefined;
+  for (let source = firing; source; source = Object.getPrototypeOf(source) as object | undefined) {
+    const reported = REPORTED_AS.get(source);
+    if (!reported) continue;
+    const routed = reported();
+    if (routed) event.dataSource = event.connection = routed;
+    return;
   }
 }
