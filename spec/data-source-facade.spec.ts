@@ -169,6 +169,9 @@ for (const driver of DRIVERS) {
       expect(await tablesOf("b")).toEqual(["ledger"]);
       expect(await tablesOf("a")).toEqual([]);
       expect(await tablesOf("default")).toEqual([]);
+      // The driver's schema builder (what schema tools call) compares with the tenant's tables.
+      const pending = await withTenant("b", () => facade.driver.createSchemaBuilder().log());
+      expect(pending.upQueries).toEqual([]);
       const ledgers = facade.getRepository(Ledger);
       await withTenant("b", () => ledgers.save({ entry: "kept" }));
       // synchronize(true) drops the tenant's tables first, as TypeORM's does.

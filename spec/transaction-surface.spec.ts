@@ -223,6 +223,27 @@ for (const driver of DRIVERS) {
       expect(seen).toContain("SELECT 2 AS two");
     });
 
+    it("releases a runner of the router's DataSource through its own release() when disposed, spies included", async () => {
+      const runner = router.manager.connection.createQueryRunner();
+      const release = runner.release;
+      let released = 0;
+      // As sinon installs a spy: with defineProperty.
+      Object.defineProperty(runner, "release", {
+        configurable: true,
+        writable: true,
+        value(this: QueryRunner) {
+          released++;
+          return release.call(this);
+        },
+      });
+      await withTenant("a", () => runner.query("SELECT 1 AS one"));
+      // What `await using runner = ...` calls at the end of its block (TypeORM 1.x).
+      const dispose = (Symbol as { asyncDispose?: symbol }).asyncDispose!;
+      await (runner as unknown as Record<symbol, () => Promise<void>>)[dispose]();
+      expect(released).toBe(1);
+      expect(runner.isReleased).toBe(true);
+    });
+
     it("keeps a nested transaction's manager in the outer transaction after the savepoint, as TypeORM does", async () => {
       const run = (outcome: "commit" | "roll back") =>
         withTenant("a", () =>

@@ -36,8 +36,9 @@ const nameOf = (dataSource: DataSource) => (dataSource as { name?: string }).nam
  * metadata and routes each statement when it runs) whose manager, repositories and
  * transactions are the router's. Its lifecycle is the router's: `isInitialized` while the
  * router is open, `destroy()` closes the router, `initialize()` fails as on an initialized
- * DataSource. `synchronize()`, `dropDatabase()` and the migration methods work on the
- * database of the tenant in context (see ContextMigrations), and throw with none.
+ * DataSource. `synchronize()`, `dropDatabase()`, `driver.createSchemaBuilder()` and the
+ * migration methods work on the database of the tenant in context (see ContextMigrations),
+ * and throw with none.
  */
 export function createDataSourceFacade(
   base: DataSource,
@@ -52,7 +53,25 @@ export function createDataSourceFacade(
       return fn(...args);
     };
   const { migrations } = hooks;
+  // `driver.createSchemaBuilder()` (what schema tools and TypeORM's own tests call): its
+  // build() and log() compare the tenant's own DataSource with its database.
+  const schemaBuilder = {
+    build: whileOpen("driver.createSchemaBuilder().build", () =>
+      hooks.inTenantDatabase("driver.createSchemaBuilder().build", (tenant) =>
+        tenant.driver.createSchemaBuilder().build(),
+      ),
+    ),
+    log: whileOpen("driver.createSchemaBuilder().log", () =>
+      hooks.inTenantDatabase("driver.createSchemaBuilder().log", (tenant) =>
+        tenant.driver.createSchemaBuilder().log(),
+      ),
+    ),
+  };
+  const driver = Object.create(base.driver, {
+    createSchemaBuilder: { value: () => schemaBuilder },
+  }) as DataSource["driver"];
   const facade: DataSource = Object.create(base, {
+    driver: { value: driver },
     manager: { value: manager },
     getRepository: {
       value: (target: EntityTarget<ObjectLiteral>) => manager.getRepository(target),

@@ -161,9 +161,10 @@ export function createRoutingQueryRunner(
 
   const proxy: QueryRunner = new Proxy(unbound, {
     get(target, property) {
+      // A spy on `release` too (it calls the release it wrapped).
+      if (patched.has(property)) return patched.get(property);
       if (property === "release") return release;
       if (property === "isReleased") return released;
-      if (patched.has(property)) return patched.get(property);
       if (OWN.has(property)) return own(target, property);
       if (binding) return boundMember(binding, property);
       if (property === "isTransactionActive") return binder.joinsTransaction();
