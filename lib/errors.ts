@@ -148,12 +148,15 @@ export class NoTenantContextError extends RoutingError {
    * `runMigrations()`, …) was called with no tenant in context.
    */
   static forDataSource(method: string): NoTenantContextError {
+    const elsewhere = /Migration/.test(method)
+      ? `or use router.migrate() / router.revert() / router.migrationStatus() to name the ` +
+        `databases (default, the other aliases, every tenant)`
+      : `or call it on an explicit database's DataSource, e.g. ` +
+        `(await router.dataSourceOf("default")).${method}()`;
     return new NoTenantContextError(
       `dataSource.${method}() on the router's DataSource works on the database of the tenant ` +
         `in context, and no tenant is in context. Run it inside withTenant(tenantId, () => ...), ` +
-        `or use router.migrate() / router.revert() / router.migrationStatus() to name the ` +
-        `databases (default, the other aliases, every tenant); typeorm-router never falls back ` +
-        `to "default".`,
+        `${elsewhere}; typeorm-router never falls back to "default".`,
     );
   }
 

@@ -479,6 +479,17 @@ for (const driver of DRIVERS) {
       expect(noTarget.code).toBe(2);
       expect(noTarget.stderr).toContain("exactly one database");
       expect(await appliedNames(p.tenantDb("globex"), "migrations_tenant")).toHaveLength(2);
+
+      // --fake forgets the newest migration without running its down(): the column stays.
+      const faked = await p.run("revert", "--tenant", "globex", "--fake");
+      expect(faked.code).toBe(0);
+      expect(faked.lines.join("\n")).toContain(
+        "forgot without running 1 (AddDataPointLabel1700000000002)",
+      );
+      expect(await appliedNames(p.tenantDb("globex"), "migrations_tenant")).toEqual([
+        "CreateDataPoints1700000000001",
+      ]);
+      expect(await db.rows(p.tenantDb("globex"), "SELECT label FROM data_point")).toEqual([]);
     });
 
     it("tenants create, list and drop; drop without --confirm exits 2 and drops nothing", async () => {

@@ -115,7 +115,7 @@ for (const driver of DRIVERS) {
       await expect(withTenant("b", () => facade.showMigrations())).resolves.toBe(true);
     });
 
-    it("records and forgets with fake, and fails as TypeORM when a migration fails", async () => {
+    it("records and forgets with fake; a failing migration rejects, and with transaction all nothing stays", async () => {
       const { facade, tablesOf } = await open([
         CreateLedger1700000000001,
         RecreateLedger1700000000003,

@@ -251,7 +251,6 @@ export class DataSourceFactory {
         this.#sharedTenants = undefined;
         throw cause; // open() says which tenant asked
       }
-      knownDialect(options)?.discardEndedSessions?.(dataSource);
       this.#markSynchronizable(dataSource, TENANT_GROUP, "managed");
       // Runners reached without a tenant (metadata.dataSource, driver.connection) refuse
       // statements on the placeholder schema; tenants' runners are scoped by their view.
